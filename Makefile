@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create .venv and install first.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test test-fast bench eval clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or run: make PYTHON=python3)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# torch is installed first and on its own, pinned, so nothing later can pull a CUDA build.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/guidance-bot ask
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: install
+	$(BIN)/guidance-bot bench
+
+eval: install
+	$(BIN)/guidance-bot eval questions ../shared/eval/dev-questions.jsonl
+	$(BIN)/guidance-bot eval drafts ../shared/eval/dev-drafts.jsonl
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

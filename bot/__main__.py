@@ -1,0 +1,5 @@
+"""`python -m bot` is the same program as `guidance-bot`."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The JSON contract other tools depend on (`ask --json`, `check --json`, the web API), and the neutral
+message and reply types that adapters translate to and from their platforms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class AskResultItem(BaseModel):
+    section_id: str
+    title: str
+    passage: str
+    score: float
+
+
+class AskResult(BaseModel):
+    """Best first. When `answered` is false the results are "did you mean" sections, not answers."""
+
+    question: str
+    answered: bool
+    results: list[AskResultItem]
+    guidance_version: str
+    message: str
+
+
+class FlagItem(BaseModel):
+    category: str
+    severity: Literal["high", "medium", "low"]
+    start: int
+    end: int
+    evidence: str
+    section_id: str
+    passage: str
+    advice: str
+    suggestion: str | None
+
+
+class CheckResult(BaseModel):
+    flags: list[FlagItem]
+    guidance_version: str
+
+
+RouteKind = Literal["help", "question", "draft"]
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """What any platform hands the core: plain text plus who and where, nothing platform-specific."""
+
+    text: str
+    user_id: str = ""
+    platform: str = "cli"
+    in_channel: bool = False
+    force: Literal["question", "draft"] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core hands back; adapters render it as Block Kit, Adaptive Cards, HTML or a terminal view.
+
+    `private` is set for draft checks asked in a channel: the adapter must answer only the asker.
+    """
+
+    kind: Literal["help", "answer", "check", "error"]
+    text: str
+    ask: AskResult | None = None
+    check: CheckResult | None = None
+    private: bool = False

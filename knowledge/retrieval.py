@@ -1,0 +1,121 @@
+"""Find the passage that answers a member's question, or decide that the guidance does not cover it.
+
+Dense similarity (all-MiniLM-L6-v2 over FAISS) catches paraphrase; BM25 with the members'-vocabulary
+thesaurus catches the exact terms a member uses ("password", "libel"). The two are fused by a weighted
+sum of the cosine and a saturated BM25 score, so the fused value stays on one calibrated scale that
+the abstention threshold can be set on. (Reciprocal-rank fusion would lose that scale.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.embedding import Embedder
+from knowledge.index import PassageIndex, index_text
+from knowledge.lexical import LexicalIndex
+from knowledge.model import GuidanceDocument, Passage, Section
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Fusion weights and the abstention threshold, calibrated with `guidance-bot eval questions`."""
+
+    lexical_weight: float = 0.35
+    lexical_saturation: float = 3.0
+    answer_threshold: float = 0.47
+    scope_margin: float = 0.0
+    top_k: int = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    section: Section
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits (best first) and whether the best is confident enough to be given as the answer."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    answered: bool
+    confidence: float
+
+    def suggestions(self, limit: int = 3) -> tuple[Hit, ...]:
+        """Best hit per section: the "did you mean" list when the bot abstains."""
+        seen: set[str] = set()
+        picked: list[Hit] = []
+        for hit in self.hits:
+            if hit.section.id not in seen:
+                seen.add(hit.section.id)
+                picked.append(hit)
+        return tuple(picked[:limit])
+
+
+class Retriever:
+    """Hybrid retrieval over one guidance version; immutable after construction, so safe across threads."""
+
+    def __init__(
+        self,
+        document: GuidanceDocument,
+        embedder: Embedder,
+        index: PassageIndex,
+        settings: RetrievalSettings | None = None,
+        out_of_scope: tuple[str, ...] = (),
+    ) -> None:
+        if index.content_hash != document.content_hash:
+            raise ValueError("The passage index was built for a different guidance version.")
+        self.document = document
+        self.embedder = embedder
+        self.index = index
+        self.settings = settings or RetrievalSettings()
+        self._passages = document.passages
+        self._sections = {p.id: document.section(p.section_id) for p in self._passages}
+        self._lexical = LexicalIndex([index_text(document, p) for p in self._passages])
+        self._scope = embedder.encode(list(out_of_scope)) if out_of_scope else None
+
+    def encode_query(self, query: str) -> np.ndarray:
+        return self.embedder.encode([query])[0]
+
+    def _off_topic(self, query_vector: np.ndarray, best_dense: float) -> bool:
+        """Nearer to a topic the assistant is not for than to any passage (see knowledge/scope.yaml)."""
+        if self._scope is None:
+            return False
+        return best_dense - float((self._scope @ query_vector).max()) < self.settings.scope_margin
+
+    def retrieve(self, query: str, k: int | None = None) -> Retrieval:
+        k = k or self.settings.top_k
+        query_vector = self.encode_query(query)
+        dense = self.index.all_scores(query_vector)
+        lexical = self._lexical.scores(query, self.settings.lexical_saturation)
+        fused = dense + self.settings.lexical_weight * lexical
+        order = np.argsort(-fused, kind="stable")[: max(k, 8)]
+        hits = tuple(
+            Hit(
+                self._passages[i],
+                self._sections[self._passages[i].id],  # type: ignore[arg-type]
+                float(fused[i]),
+                float(dense[i]),
+                float(lexical[i]),
+            )
+            for i in order
+        )
+        confidence = float(fused[order[0]]) if len(order) else 0.0
+        answered = confidence >= self.settings.answer_threshold and not self._off_topic(query_vector, float(dense.max()))
+        return Retrieval(query, hits if not answered else hits[:k], answered, confidence)
+
+
+def load_scope() -> tuple[str, ...]:
+    """The packaged list of topics the assistant declines (knowledge/scope.yaml)."""
+    from importlib import resources
+
+    import yaml
+
+    raw = yaml.safe_load(resources.files("knowledge").joinpath("scope.yaml").read_text(encoding="utf-8")) or {}
+    return tuple(str(x) for x in raw.get("out_of_scope", []))

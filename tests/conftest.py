@@ -1,0 +1,56 @@
+"""Shared fixtures: the bundled guidance, a fast fake embedder, and (for slow tests) the real model once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def document():
+    from knowledge.parse import load_default
+
+    return load_default()
+
+
+@pytest.fixture(scope="session")
+def fake_embedder():
+    from knowledge.embedding import HashingEmbedder
+
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GUIDANCE_BOT_DATA_DIR", str(tmp_path / "data"))
+    from bot.settings import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture
+def fake_assistant(settings, fake_embedder, document):
+    from bot.runtime import build_assistant
+
+    return build_assistant(settings, embedder=fake_embedder, document=document)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from knowledge.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder, document):
+    from bot.runtime import build_assistant
+    from bot.settings import Settings
+
+    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("real-data")), embedder=real_embedder, document=document)
