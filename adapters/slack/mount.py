@@ -1,0 +1,53 @@
+"""`build_mount(settings)`: what `serve` calls to add POST /slack/events, or a note saying why not."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from adapters.slack.app import FeedbackRecorder, build_app
+from adapters.slack.settings import SlackSettings, load_slack_settings
+from bot.host import AssistantHost
+from bot.settings import Settings
+
+EVENTS_PATH = "/slack/events"
+log = logging.getLogger(__name__)
+
+
+def events_handler(bolt_app: object) -> Callable[[web.Request], object]:
+    """One aiohttp handler for events, slash commands and interactivity; bolt verifies the signature."""
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            bolt_request = await to_bolt_request(request)
+        except UnicodeDecodeError:
+            return web.json_response({"error": "the body is not valid UTF-8"}, status=400)
+        response = await bolt_app.async_dispatch(bolt_request)  # type: ignore[attr-defined]
+        return await to_aiohttp_response(response)
+
+    return handle
+
+
+def build_mount(
+    settings: Settings,
+    slack: SlackSettings | None = None,
+    record_feedback: FeedbackRecorder | None = None,
+) -> tuple[Callable[[web.Application, AssistantHost], None] | None, str]:
+    """The Slack mount and a start-up line; without a bot token and signing secret nothing is mounted."""
+    try:
+        slack = slack or load_slack_settings()
+    except ValueError as exc:
+        return None, f"Slack: not mounted: {exc}"
+    if not slack.secret("bot_token"):
+        return None, "Slack: not mounted (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to answer at POST /slack/events)."
+    if not slack.secret("signing_secret"):
+        return None, "Slack: not mounted: SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be verified."
+
+    def mount(app: web.Application, host: AssistantHost) -> None:
+        bolt_app = build_app(slack, host, record_feedback)
+        app.router.add_post(EVENTS_PATH, events_handler(bolt_app))
+
+    return mount, f"Slack: answering at POST {EVENTS_PATH} (Web API {slack.api_url})."
