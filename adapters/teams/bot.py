@@ -161,6 +161,11 @@ class GuidanceTeamsBot(TeamsActivityHandler):
         if any(member.id == bot_id for member in members_added or []):
             await turn_context.send_activity(card_activity(cards.welcome_card()))
 
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.channel_data is None:  # the SDK's Teams dispatch assumes channelData is present
+            turn_context.activity.channel_data = {}
+        await super().on_conversation_update_activity(turn_context)
+
     async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext) -> None:
         # The SDK's version looks every member up on the connector; a welcome needs only the bot's own id.
         await self._welcome_if_installed(members_added, turn_context)
