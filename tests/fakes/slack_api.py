@@ -9,14 +9,16 @@ Mode envelope to the connected client and `acks` records the envelope ids it ack
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -244,3 +246,56 @@ class SlackSender:
     def interactive(self, payload: dict[str, Any], **kw: Any) -> Response:
         payload = {"team": {"id": TEAM}, "api_app_id": "A0000001", "token": "legacy", **payload}
         return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
+
+
+@contextlib.contextmanager
+def serve_with_slack(assistant: Any, data_dir: Path, secret: str) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
+    """`serve` (create_app + the Slack mount) on loopback, wired to a started fake Web API.
+
+    Yields the server, the fake, a signed-request sender and the list feedback votes are recorded in.
+    """
+    from adapters.slack.mount import build_mount
+    from adapters.slack.settings import SlackSettings
+    from bot.serve import create_app
+    from bot.settings import Settings
+
+    fake = FakeSlackApi().start()
+    votes: list[tuple] = []
+    slack = SlackSettings(bot_token="xoxb-test", signing_secret=secret, api_url=fake.api_url)
+    settings = Settings(data_dir=data_dir)
+    mount, note = build_mount(settings, slack, lambda *args: votes.append(args))
+    assert mount is not None, note
+    server = LiveServer(create_app(settings, lambda: assistant, [mount])).start().wait_ready()
+    try:
+        yield server, fake, SlackSender(server.port, secret), votes
+    finally:
+        server.stop()
+        fake.stop()
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    """Every mrkdwn/plain text in a list of blocks, with quote markers removed."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(line.removeprefix("> ") for text in out for line in text.splitlines())
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """action_id -> value of every button in the blocks (actions blocks and accessories)."""
+    found: dict[str, str] = {}
+    for block in blocks:
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
+            if element.get("type") == "button":
+                found.setdefault(element["action_id"], element.get("value", ""))
+    return found

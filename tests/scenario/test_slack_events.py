@@ -8,49 +8,17 @@ import concurrent.futures
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from adapters.slack.blocks import escape
-from adapters.slack.mount import build_mount
-from adapters.slack.settings import SlackSettings
-from bot.serve import create_app
 from bot.settings import Settings
-from tests.fakes.slack_api import BOT_USER, FakeSlackApi, SlackSender
-from tests.scenario.live import LiveServer, request
+from tests.fakes.slack_api import BOT_USER, FakeSlackApi, SlackSender, all_text, buttons, serve_with_slack
+from tests.scenario.live import LiveServer
 
 SECRET = "test-signing-secret"
 QUESTION = "can I tweet about a planning application?"
 DRAFT = "Councillor Smith is a liar and everyone knows it. My password is hunter2"
-
-
-def all_text(blocks: list[dict[str, Any]]) -> str:
-    """Every mrkdwn/plain text in a list of blocks, with quote markers removed."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(blocks)
-    return "\n".join(line.removeprefix("> ") for text in out for line in text.splitlines())
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    """action_id -> value of every button in the blocks (actions blocks and accessories)."""
-    found: dict[str, str] = {}
-    for block in blocks:
-        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
-            if element.get("type") == "button":
-                found.setdefault(element["action_id"], element.get("value", ""))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +30,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, assistant) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
-    fake = FakeSlackApi().start()
-    votes: list[tuple] = []
-    slack = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url)
-    mount, note = build_mount(Settings(data_dir=tmp_path_factory.mktemp("serve")), slack, lambda *args: votes.append(args))
-    assert mount is not None, note
-    server = LiveServer(create_app(Settings(data_dir=tmp_path_factory.mktemp("serve2")), lambda: assistant, [mount])).start().wait_ready()
-    try:
-        yield server, fake, SlackSender(server.port, SECRET), votes
-    finally:
-        server.stop()
-        fake.stop()
+    with serve_with_slack(assistant, tmp_path_factory.mktemp("serve"), SECRET) as running:
+        yield running
 
 
 @pytest.fixture
