@@ -73,10 +73,10 @@ def make_handler(teams: TeamsSettings, host: AssistantHost, feedback: FeedbackSi
         except Exception as exc:  # noqa: BLE001 - PermissionError, jwt errors, bad key ids: all mean "not authorised"
             log.warning("teams request rejected", extra={"reason": type(exc).__name__})
             return _error(401, "unauthorised: the request does not carry a valid Bot Framework token")
-        request["outcome"] = "teams"
         response = await adapter.process_activity(authenticated, activity, bot.on_turn)
         if response:
-            return web.json_response(serializer_helper(response.body), status=response.status)
+            body = serializer_helper(response.body) if hasattr(response.body, "is_xml_model") else response.body
+            return web.json_response(body, status=response.status)
         return web.Response(status=201)
 
     return handle
