@@ -2,18 +2,21 @@
 
 `serve --socket-mode` runs the HTTP server as usual (web chat, health) and, alongside it on the
 same event loop, `run_socket_mode(...)`, which connects with the app-level token (xapp-...).
+`build_socket_mode_mount` packages that as a mount, so `serve` composes it like the HTTP route.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from adapters.slack.app import FeedbackRecorder, build_app
-from adapters.slack.settings import SlackSettings
+from adapters.slack.settings import SlackSettings, load_slack_settings
 from bot.host import AssistantHost
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ async def run_socket_mode(
     """Connect to Slack over Socket Mode and handle requests until `stop` is set (or the task is cancelled)."""
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-    slack = slack or SlackSettings()
+    slack = slack or load_slack_settings()
     if not app_token.startswith("xapp-"):
         raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
     if not slack.secret("bot_token"):
@@ -37,30 +40,50 @@ async def run_socket_mode(
     bolt_app = build_app(slack, host, record_feedback, socket_mode=True)
     handler = AsyncSocketModeHandler(bolt_app, app_token=app_token, web_client=bolt_app.client)
     await handler.connect_async()
-    log.warning("Slack: connected in Socket Mode")
+    log.info("Slack: connected in Socket Mode")
     try:
         await (stop.wait() if stop is not None else asyncio.Event().wait())
     finally:
         await handler.close_async()
 
 
-def socket_mode_context(slack: SlackSettings, record_feedback: FeedbackRecorder | None = None):  # type: ignore[no-untyped-def]
-    """An aiohttp cleanup context for `serve --socket-mode`: connects after start-up, closes on shutdown.
+def build_socket_mode_mount(
+    settings: Settings,
+    slack: SlackSettings | None = None,
+    record_feedback: FeedbackRecorder | None = None,
+) -> tuple[Callable[[web.Application, AssistantHost], None] | None, str]:
+    """For `serve --socket-mode`: a mount that connects to Slack once the server starts and closes on shutdown.
 
-    Use: `app.cleanup_ctx.append(socket_mode_context(slack))` on the app create_app returned.
+    Same shape as `mount.build_mount`, so `serve` composes it the same way; no route is added.
     """
-    from bot.http_api import HOST_KEY
+    try:
+        slack = slack or load_slack_settings()
+    except ValueError as exc:
+        return None, f"Slack Socket Mode: not started: {exc}"
+    app_token = slack.secret("app_token")
+    if not app_token.startswith("xapp-"):
+        return None, "Slack Socket Mode: not started: set SLACK_APP_TOKEN to the app-level token (xapp-...)."
+    if not slack.secret("bot_token"):
+        return None, "Slack Socket Mode: not started: set SLACK_BOT_TOKEN (xoxb-...)."
+    chosen = slack
 
-    async def context(app: web.Application):  # type: ignore[no-untyped-def]
-        stop = asyncio.Event()
-        task = asyncio.get_running_loop().create_task(
-            run_socket_mode(slack.secret("app_token"), app[HOST_KEY], slack, record_feedback, stop=stop)
-        )
-        yield
-        stop.set()
-        try:
-            await asyncio.wait_for(task, 10)
-        except (asyncio.TimeoutError, Exception) as exc:  # shutting down: report, don't raise
-            log.warning("Slack Socket Mode did not close cleanly", extra={"error": type(exc).__name__})
+    def mount(app: web.Application, host: AssistantHost) -> None:
+        async def connection(app: web.Application) -> AsyncIterator[None]:
+            stop = asyncio.Event()
+            task = asyncio.get_running_loop().create_task(run_socket_mode(app_token, host, chosen, record_feedback, stop=stop))
+            task.add_done_callback(_report_failure)
+            yield
+            stop.set()
+            try:
+                await asyncio.wait_for(task, 10)
+            except Exception as exc:  # shutting down: report, don't raise
+                log.warning("Slack Socket Mode did not close cleanly", extra={"error": type(exc).__name__})
 
-    return context
+        app.cleanup_ctx.append(connection)
+
+    return mount, "Slack: connecting in Socket Mode (no public URL needed)."
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Slack Socket Mode stopped", extra={"error": f"{type(task.exception()).__name__}: {task.exception()}"})
