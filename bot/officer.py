@@ -1,0 +1,261 @@
+"""Officer commands, platform-free: preview a guidance file, publish it, cancel, history and rollback.
+
+Slack, Teams and the CLI all call the same `OfficerDesk`, which checks who is asking (GUIDANCE_OFFICERS
+holds platform-qualified ids such as slack:U123), records every publish, rollback and refused attempt
+in the audit log, and returns neutral `OfficerResult`s that adapters render (a preview carries its id
+for the Publish and Cancel buttons). The methods block (a publish builds an index): adapters call them
+off the event loop, e.g. `await asyncio.to_thread(desk.publish, actor, preview_id)`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.contracts import Reply
+from knowledge.changes import SectionRef, compare
+from knowledge.ingest import Ingested, IngestError, ingest
+from knowledge.store import GuidanceStore, StoreDamaged, StoreError, VersionInfo
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from knowledge.embedding import Embedder
+
+PREVIEW_TTL_SECONDS = 3600
+REFUSAL = (
+    "Sorry, only the council's guidance officers can publish or change the guidance. "
+    "If you should be one, ask democratic services to add you."
+)
+USAGE = (
+    "Officer commands: send me the guidance file (Markdown, text, Word or PDF) to see what would change, "
+    "then Publish or Cancel. Also: `history`, `rollback VERSION`."
+)
+_COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*(?:to\s+|version\s+|v)?(\S*)\s*$", re.I)
+
+
+def is_officer(platform_user_id: str, officers: frozenset[str] | str) -> bool:
+    """True when `platform:user-id` is listed; the platform part is matched case-insensitively."""
+    if isinstance(officers, str):
+        officers = frozenset(o.strip() for o in officers.split(",") if o.strip())
+    platform, _, user = platform_user_id.partition(":")
+    wanted = f"{platform.lower()}:{user}"
+    return bool(user) and any(f"{o.partition(':')[0].lower()}:{o.partition(':')[2]}" == wanted for o in officers)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: the platform, their id on it, and a display name for the audit log."""
+
+    platform: str
+    user_id: str
+    name: str = ""
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.qualified})" if self.name and self.platform != "cli" else self.name or self.qualified
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What publishing a file would do; `preview_id` is what the Publish / Cancel buttons carry."""
+
+    preview_id: str
+    filename: str
+    version: int  # the number it would become
+    current_version: int
+    added: tuple[SectionRef, ...]
+    removed: tuple[SectionRef, ...]
+    changed: tuple[SectionRef, ...]
+    diff: str
+    sections: int
+    passages: int
+
+    @property
+    def summary(self) -> str:
+        def names(refs: tuple[SectionRef, ...]) -> str:
+            return "; ".join(r.title for r in refs) or "none"
+
+        return (
+            f"{self.filename} would become guidance version {self.version} (now {self.current_version}): "
+            f"{self.sections} sections, {self.passages} passages.\n"
+            f"Added: {names(self.added)}\nRemoved: {names(self.removed)}\nChanged: {names(self.changed)}"
+        )
+
+
+@dataclass(frozen=True)
+class OfficerResult:
+    """Neutral outcome of an officer command; `text` is the plain fallback every platform can show."""
+
+    ok: bool
+    action: str  # preview | publish | cancel | history | rollback | help | refused | error
+    text: str
+    preview: Preview | None = None
+    version: VersionInfo | None = None
+    history: tuple[VersionInfo, ...] = ()
+    announcement: str = ""  # post this to `announce_channel` when both are set
+    announce_channel: str = ""
+
+    def reply(self) -> Reply:
+        return Reply("officer" if self.ok else "error", self.text, private=True)
+
+
+@dataclass
+class _Pending:
+    item: Ingested
+    data: bytes
+    base_version: int
+    preview: Preview
+    created: float = field(default_factory=time.monotonic)
+
+
+class OfficerDesk:
+    def __init__(
+        self,
+        store: GuidanceStore,
+        officers: frozenset[str],
+        embedder: Callable[[], Embedder | None] | None = None,
+        announce_channel: str = "",
+        local: bool = False,
+    ) -> None:
+        """`embedder` returns the running model so a publish builds its index with it; `local` trusts
+        every caller (the CLI, whose user already holds the data dir)."""
+        self.store = store
+        self.officers = officers
+        self._embedder = embedder or (lambda: None)
+        self.announce_channel = announce_channel
+        self._local = local
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Callable[[], Embedder | None] | None = None, local: bool = False) -> OfficerDesk:
+        return cls(GuidanceStore.open(settings.data_dir), settings.officer_ids, embedder, settings.announce_channel, local)
+
+    def is_officer(self, actor: Actor) -> bool:
+        return self._local or is_officer(actor.qualified, self.officers)
+
+    def _refuse(self, actor: Actor, action: str, detail: str = "") -> OfficerResult:
+        self.store.audit(actor.label, action, "refused: not an officer", detail)
+        return OfficerResult(False, "refused", REFUSAL)
+
+    def preview(self, actor: Actor, data: bytes, filename: str) -> OfficerResult:
+        if not self.is_officer(actor):
+            return self._refuse(actor, "publish", filename)
+        try:
+            item = ingest(data, filename)
+        except IngestError as exc:
+            self.store.audit(actor.label, "publish", f"refused: {exc}", filename)
+            return OfficerResult(False, "error", f"Not published: {exc}")
+        base = self.store.current_number()
+        changes = compare(self.store.document(base), item.document, f"version {base}", item.filename)
+        numbers = [v.number for v in self.store.versions()]
+        preview = Preview(
+            secrets.token_urlsafe(9), item.filename, max(numbers) + 1, base, changes.added, changes.removed,
+            changes.changed, changes.diff, len(item.document.sections), len(item.document.passages),
+        )
+        with self._lock:
+            self._expire()
+            self._pending[preview.preview_id] = _Pending(item, data, base, preview)
+        if changes.empty:
+            return OfficerResult(True, "preview", preview.summary + "\nThe text is the same as the current version.", preview=preview)
+        return OfficerResult(True, "preview", preview.summary, preview=preview)
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - PREVIEW_TTL_SECONDS
+        for key in [k for k, p in self._pending.items() if p.created < cutoff]:
+            del self._pending[key]
+
+    def publish(self, actor: Actor, preview_id: str | None = None, *, data: bytes | None = None, filename: str = "", note: str = "") -> OfficerResult:
+        """Publish a previewed file (by its id), or a file given directly (preview and publish in one)."""
+        if not self.is_officer(actor):
+            return self._refuse(actor, "publish", filename or preview_id or "")
+        if preview_id is None:
+            if data is None:
+                return OfficerResult(False, "error", "Send the guidance file to publish (Markdown, text, Word or PDF).")
+            shown = self.preview(actor, data, filename)
+            if shown.preview is None:
+                return shown
+            preview_id = shown.preview.preview_id
+        with self._lock:
+            self._expire()
+            pending = self._pending.pop(preview_id, None)
+        if pending is None:
+            return OfficerResult(False, "error", "That preview has expired or was already used: send the file again.")
+        current = self.store.current_number()
+        if current != pending.base_version:
+            self.store.audit(actor.label, "publish", f"refused: guidance changed since the preview (now version {current})", pending.item.filename)
+            return OfficerResult(False, "error", f"The guidance changed since this preview (it is now version {current}): send the file again to see the up-to-date changes.")
+        try:
+            info = self.store.publish(pending.item, actor.label, note, self._embedder(), pending.data)
+        except (OSError, StoreDamaged) as exc:
+            self.store.audit(actor.label, "publish", f"failed: {exc}", pending.item.filename)
+            return OfficerResult(False, "error", f"Publishing failed and nothing changed: {exc}")
+        p = pending.preview
+        lines = [f"The social media guidance has been updated to version {info.number}."]
+        lines += [f"{label}: " + "; ".join(r.title for r in refs) for label, refs in (("New", p.added), ("Changed", p.changed), ("Removed", p.removed)) if refs]
+        if note:
+            lines.append(f"Note: {note}")
+        announcement = "\n".join(lines)
+        return OfficerResult(True, "publish", f"Published {p.filename} as guidance version {info.number}; it is now current.", version=info, announcement=announcement, announce_channel=self.announce_channel)
+
+    def cancel(self, actor: Actor, preview_id: str) -> OfficerResult:
+        if not self.is_officer(actor):
+            return self._refuse(actor, "cancel", preview_id)
+        with self._lock:
+            pending = self._pending.pop(preview_id, None)
+        return OfficerResult(True, "cancel", "Cancelled: nothing was published." if pending else "Nothing to cancel: that preview had already gone.")
+
+    def history(self, actor: Actor) -> OfficerResult:
+        if not self.is_officer(actor):
+            return self._refuse(actor, "history")
+        versions = tuple(reversed(self.store.versions()))
+        text = "\n".join(
+            f"v{v.number}{' (current)' if v.current else ''} · {v.published_at} · {v.published_by} · {v.source_name}{' · ' + v.note if v.note else ''}"
+            for v in versions
+        )
+        return OfficerResult(True, "history", text, history=versions)
+
+    def rollback(self, actor: Actor, version: int) -> OfficerResult:
+        if not self.is_officer(actor):
+            return self._refuse(actor, "rollback", f"to version {version}")
+        try:
+            info = self.store.rollback(version, actor.label)
+        except (StoreError, StoreDamaged) as exc:
+            self.store.audit(actor.label, "rollback", f"refused: {exc}", version=version)
+            return OfficerResult(False, "error", f"Not rolled back: {exc}")
+        announcement = f"The social media guidance has been rolled back to version {info.number}."
+        return OfficerResult(True, "rollback", f"Guidance version {info.number} is current again.", version=info, announcement=announcement, announce_channel=self.announce_channel)
+
+    def handle_text(self, actor: Actor, text: str) -> OfficerResult | None:
+        """A text command ("/guidance history", "rollback 3", "publish <id>"), or None when the text should go
+        to the assistant. Only "/guidance ..." is a command for everyone (others are refused politely);
+        "guidance history" or a bare "history" is a command only for officers, a question for members."""
+        slash = bool(re.match(r"^\s*/guidance\b", text, re.I))
+        match = _COMMAND.match(text)
+        if not self.is_officer(actor):
+            return self._refuse(actor, "command", text.strip()[:80]) if slash else None
+        if match is None:
+            return OfficerResult(False, "error", USAGE) if slash else None
+        verb, arg = match.group(2).lower(), match.group(3)
+        if verb == "help":
+            return OfficerResult(True, "help", USAGE)
+        if verb == "history":
+            return self.history(actor)
+        if verb == "rollback":
+            if not arg.isdigit():
+                return OfficerResult(False, "error", "Say which version to roll back to, e.g. `rollback 2` (see `history`).")
+            return self.rollback(actor, int(arg))
+        if verb == "cancel":
+            return self.cancel(actor, arg)
+        if not arg:
+            return OfficerResult(True, "help", "Send me the guidance file (Markdown, text, Word or PDF) and I'll show what would change before anything is published.")
+        return self.publish(actor, arg)
