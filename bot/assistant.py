@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-from bot.contracts import AskResult, AskResultItem, CheckResult, FlagItem, IncomingMessage, Reply
+from bot.contracts import AskResult, AskResultItem, CheckResult, FlagItem, IncomingMessage, Reply, SectionView
 from bot.normalise import has_words, normalise_chat
 from bot.routing import route
-from knowledge.draft_check import DraftChecker
-from knowledge.model import GuidanceDocument
-from knowledge.retrieval import Retriever
+
+if TYPE_CHECKING:  # the CLI validates input before paying for these imports
+    from knowledge.draft_check import DraftChecker
+    from knowledge.model import GuidanceDocument
+    from knowledge.retrieval import Retriever
 
 MAX_QUESTION_CHARS = 1_000
 MAX_DRAFT_CHARS = 10_000
@@ -132,12 +135,27 @@ class Assistant:
                 return Reply("help", HELP_TEXT)
             if routed.kind == "question":
                 result = self.ask(routed.text)
-                return Reply("answer", answer_text(result), ask=result)
+                return Reply("answer", answer_text(result), ask=result, source_text=result.question)
             draft = normalise_chat(routed.text) if message.platform != "cli" else routed.text
             checked = self.check(draft)
-            return Reply("check", check_text(checked), check=checked, private=message.in_channel)
+            return Reply("check", check_text(checked), check=checked, private=message.in_channel, source_text=draft)
         except InputError as exc:
             return Reply("error", str(exc), private=message.in_channel)
+
+    def whole_section(self, section_id: str) -> Reply:
+        """The "Show the whole section" view; an unknown id (say, from an old version's button) is an error reply."""
+        section = self.document.section(section_id)
+        if section is None:
+            return Reply("error", f"That section ({section_id}) is not in guidance version {self.guidance_version}.")
+        view = SectionView(
+            section_id=section.id,
+            title=section.title,
+            heading_path=section.heading_path,
+            passages=tuple(p.text for p in section.passages),
+            guidance_version=self.guidance_version,
+        )
+        body = "\n\n".join(view.passages)
+        return Reply("section", f"{section.title}\n\n{body}\n(Guidance version {self.guidance_version})", section=view)
 
 
 def answer_text(result: AskResult) -> str:

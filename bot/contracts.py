@@ -64,8 +64,21 @@ class Reply:
     `private` is set for draft checks asked in a channel: the adapter must answer only the asker.
     """
 
-    kind: Literal["help", "answer", "check", "error"]
+    kind: Literal["help", "answer", "check", "section", "officer", "error"]
     text: str
     ask: AskResult | None = None
     check: CheckResult | None = None
     private: bool = False
+    source_text: str = ""  # what was answered or checked, so adapters can offer "ask/check this instead"
+    section: SectionView | None = None
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A whole guidance section, for the "Show the whole section" button."""
+
+    section_id: str
+    title: str
+    heading_path: tuple[str, ...]
+    passages: tuple[str, ...]
+    guidance_version: str

@@ -1,0 +1,189 @@
+"""Check a draft post for the risks the guidance names, each flag tied to the words that raised it.
+
+Four signals, all driven by the YAML rules: patterns and lexicons (the bulk of the judgement, with
+context and exceptions evaluated on the sentence the words are in), personal-data detection
+(knowledge/pii.py), swearing detection with the offensive-language classifier as a second signal
+(knowledge/offensive.py), and similarity of a sentence to short prototypes of a risk. Each flag
+quotes the guidance passage its rule names; for another council's guidance, whose section ids
+differ, the nearest passage to the rule's description is quoted instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.embedding import Embedder
+from knowledge.model import GuidanceDocument, Passage
+from knowledge.offensive import find_offensive
+from knowledge.pii import personal_data, sentence_bounds, sentence_of
+from knowledge.rules import CATEGORIES, GuidanceRef, Rule
+
+__all__ = ["CATEGORIES", "DraftChecker", "Flag"]
+
+_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
+MAX_FLAGS_PER_CATEGORY = 3
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One risk found in a draft: offsets into the text the checker was given."""
+
+    category: str
+    severity: str
+    start: int
+    end: int
+    section_id: str
+    passage: str
+    advice: str
+    suggestion: str | None
+    rule_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: Rule
+    start: int
+    end: int
+    severity: str
+
+
+def _outside(span: tuple[int, int], inner: tuple[int, int]) -> bool:
+    """True when `span` is not wholly inside `inner`: an exception must say something the match did not."""
+    return span[0] < inner[0] or span[1] > inner[1]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and text[end - 1] in " \t\n,;:-–":
+        end -= 1
+    return start, end
+
+
+class DraftChecker:
+    """Holds the compiled rules and the passage each rule quotes; immutable, so safe across threads."""
+
+    def __init__(self, document: GuidanceDocument, rules: tuple[Rule, ...], embedder: Embedder) -> None:
+        self.document = document
+        self.rules = rules
+        self._embedder = embedder
+        self._passages = {rule.id: self._resolve(rule.guidance) for rule in rules}
+        self._similarity = [r for r in rules if r.spec.detector == "similarity" and r.spec.prototypes]
+        prototypes = [p for r in self._similarity for p in r.spec.prototypes]
+        self._prototype_vectors = embedder.encode(prototypes) if prototypes else None
+        self._prototype_owner = [i for i, r in enumerate(self._similarity) for _ in r.spec.prototypes]
+
+    def _resolve(self, ref: GuidanceRef) -> Passage:
+        """The passage a rule quotes: by section and phrase, by phrase anywhere, else the nearest by meaning."""
+        found = self.document.find_passage(ref.section, ref.contains) or (
+            self.document.search_passage(ref.contains) if ref.contains else None
+        )
+        if found is not None:
+            return found
+        passages = self.document.passages
+        query = ref.describe or ref.contains or ref.section.replace("-", " ")
+        vectors = self._embedder.encode([query] + [p.text for p in passages])
+        return passages[int(np.argmax(vectors[1:] @ vectors[0]))]
+
+    def passage_for(self, rule_id: str) -> Passage:
+        return self._passages[rule_id]
+
+    def check(self, text: str) -> list[Flag]:
+        bounds = sentence_bounds(text)
+        hits: list[_Hit] = []
+        for rule in self.rules:
+            detector = rule.spec.detector
+            if detector == "patterns":
+                hits.extend(self._pattern_hits(rule, text, bounds))
+            elif detector == "personal_data":
+                spans = [(s.start, s.end) for s in personal_data(text)]
+                hits.extend(self._filtered(rule, text, bounds, spans))
+            elif detector == "offensive_language":
+                for hit in find_offensive(text):
+                    hits.extend(_Hit(rule, h.start, h.end, hit.severity) for h in self._filtered(rule, text, bounds, [(hit.start, hit.end)]))
+        hits.extend(self._similarity_hits(text, bounds, {h.rule.category for h in hits}))
+        return self._merge(text, hits)
+
+    def _filtered(self, rule: Rule, text: str, bounds: list[int], spans: list[tuple[int, int]]) -> list[_Hit]:
+        """Keep spans whose sentence has the rule's context and none of its exceptions."""
+        kept = []
+        for start, end in spans:
+            s0, s1 = sentence_of(bounds, start, end)
+            sentence = text[s0:s1]
+            if rule.context and not any(c.search(sentence) for c in rule.context):
+                continue
+            inner = (start - s0, end - s0)
+            if any(_outside(m.span(), inner) for x in rule.exceptions for m in x.finditer(sentence)):
+                continue
+            kept.append(_Hit(rule, start, end, rule.spec.severity))
+        return kept
+
+    def _pattern_hits(self, rule: Rule, text: str, bounds: list[int]) -> list[_Hit]:
+        spans = []
+        for matcher in rule.matchers:
+            for m in matcher.finditer(text):
+                if "ev" in matcher.groupindex and m.group("ev"):
+                    spans.append(m.span("ev"))
+                elif m.end() > m.start():
+                    spans.append(m.span())
+        return self._filtered(rule, text, bounds, spans)
+
+    def _similarity_hits(self, text: str, bounds: list[int], already: set[str]) -> list[_Hit]:
+        """A sentence very close in meaning to a rule's prototypes, for categories nothing else flagged."""
+        rules = [r for r in self._similarity if r.category not in already]
+        if not rules or self._prototype_vectors is None:
+            return []
+        starts = [0] + bounds[:-1]
+        sentences = [(s, e) for s, e in zip(starts, bounds) if len(text[s:e].split()) >= 4]
+        if not sentences:
+            return []
+        vectors = self._embedder.encode([text[s:e].strip() for s, e in sentences])
+        scores = vectors @ self._prototype_vectors.T
+        hits = []
+        for row, (s, e) in zip(scores, sentences):
+            best_per_rule: dict[int, float] = {}
+            for col, score in enumerate(row):
+                owner = self._prototype_owner[col]
+                best_per_rule[owner] = max(best_per_rule.get(owner, -1.0), float(score))
+            for owner, score in best_per_rule.items():
+                rule = self._similarity[owner]
+                if rule in rules and score >= rule.spec.threshold:
+                    hits.extend(self._filtered(rule, text, bounds, [(s, e)]))
+        return hits
+
+    def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:
+        """One flag per stretch of words per category: overlapping hits merge, the most severe rule speaks."""
+        flags: list[Flag] = []
+        for category in CATEGORIES:
+            mine = sorted((h for h in hits if h.rule.category == category), key=lambda h: (h.start, _SEVERITY_RANK[h.severity]))
+            groups: list[list[_Hit]] = []
+            for hit in mine:
+                if groups and hit.start < max(h.end for h in groups[-1]):
+                    groups[-1].append(hit)
+                else:
+                    groups.append([hit])
+            groups.sort(key=lambda g: min(_SEVERITY_RANK[h.severity] for h in g))
+            for group in groups[:MAX_FLAGS_PER_CATEGORY]:
+                lead = min(group, key=lambda h: _SEVERITY_RANK[h.severity])
+                start, end = _trim(text, min(h.start for h in group), max(h.end for h in group))
+                if end <= start:
+                    continue
+                passage = self._passages[lead.rule.id]
+                flags.append(
+                    Flag(
+                        category=category,
+                        severity=lead.severity,
+                        start=start,
+                        end=end,
+                        section_id=passage.section_id,
+                        passage=passage.text,
+                        advice=lead.rule.spec.advice,
+                        suggestion=lead.rule.spec.suggestion,
+                        rule_id=lead.rule.id,
+                        message=lead.rule.spec.message,
+                    )
+                )
+        return sorted(flags, key=lambda f: (f.start, f.category))

@@ -1,0 +1,210 @@
+"""Swearing detection: a UK-slang lexicon that sees through masking, with alt-profanity-check as a second signal.
+
+The classifier (trained on US tweets) misses "bollocks", "bellend" and "f**k" and fires on "Cllr Dick
+Smith", "gay" and "disgraceful", so it never decides alone: the lexicon finds swearing (including
+masked and stretched spellings) and the classifier only adds words it is confident about that are
+neither identity terms nor robust-but-clean criticism. Names and places ("Dick Whittington",
+"Scunthorpe", "Twatt", "blue tits") are excluded. sklearn is imported on first use only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+_TIERS = {
+    "high": """fuck fucks fucked fucker fuckers fucking fuckin fuckwit fuckwits fuckface fuckhead fucktard motherfucker
+        motherfuckers cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
+        knobheads dickhead dickheads dick dicks cock cocks prick pricks bastard bastards fanny minge clunge pussy
+        cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
+    "medium": """shit shits shite shitty shitting shithead shitheads shitshow bullshit bullshitting horseshit dipshit
+        bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
+        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte""",
+    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking effing frigging ffs wtf sod",
+}
+LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
+_PHRASES = re.compile(
+    r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
+    r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
+    r"eff off)\b",
+    re.I,
+)
+_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium"}
+# Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
+_NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
+_PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
+_CONTEXT_EXCEPTIONS = re.compile(
+    r"spotted\s+dick|moby\s+dick|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
+    r"cock[- ]a[- ]hoop|weather\s*cock|cock\s+pheasant|turkey\s+cock|door\s*knobs?|knobs?\s+of\s+butter|"
+    r"(?:pin|finger)\s*pricks?|pricks?\s+(?:up|of)|cut(?:ting)?\s+the\s+(?:first\s+)?sod|sod'?s\s+law|sod\s+(?:cutting|turning)|"
+    r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch",
+    re.I,
+)
+_HONORIFIC_BEFORE = re.compile(
+    r"\b(?:cllr|councillor|mr|mrs|ms|miss|mx|dr|sir|uncle|aunt|auntie|lord|lady|rev|father|saint|st|moby)\.?\s+$", re.I
+)
+_CAP_WORD_BEFORE = re.compile(r"(?<![.!?]\s)(?<![.!?])\b[A-Z][a-z]+\s+$")
+_CAP_WORD_AFTER = re.compile(r"^\s+[A-Z][a-z]+")
+_TOKEN = re.compile(r"[#@]?[A-Za-z0-9*$@!|#%]*[A-Za-z*$][A-Za-z0-9*$@!|#%]*")
+_MASKS = "*#%"
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"})
+_RUN3 = re.compile(r"([a-z])\1{2,}")
+_COLLAPSED = {re.sub(r"([a-z])\1+", r"\1", w): w for w in LEXICON if len(w) > 3}
+# Classifier favourites that are not swearing: identity words, slurs (a bullying matter), and the
+# vocabulary of robust political criticism; the classifier may not flag these on its own.
+NOT_OBSCENE = frozenset(
+    """anal anus arrogant blow boobs butt buzz chambers chauvinist chink coon coons coward cretin crybaby cum damn
+    dammit die dildo dirty disgrace disgusting donkey douche dumb dumbest dummy dyke dykes fag faggot faggots fags
+    fart fascist fat fatty filth fool freak freaking freaky garbage gay goddamn hate hater hell ho hoe hoes homo
+    homosexual hos hypocrisy hypocrite idiocy idiot idiotic idiots ignorant imbecile jerk jerks kill liar lick
+    looser loser losers maggot masturbate masturbating mental moron moronic morons mouth nazi nazis negro nerd
+    nerds nicca niccas nig nigga niggah niggas nigger niggers nigguh nigs nosed nutcase nuts pathetic pedophile
+    penis pervert pig porn pretentious psychopath queer queers racist rapist rat retard retarded retards
+    ridiculous rubbish screw scum scumbag scumbags semen sex shame shut sick skull slut smelly spic spiteful spout
+    stink stinks stinky stupid stupidity suck sucked sucking sucks tranny ugliest ugly vagina whore""".split()
+)
+
+
+@dataclass(frozen=True)
+class OffensiveHit:
+    """A swear word found in a draft: its span in the original text and why it was flagged."""
+
+    start: int
+    end: int
+    text: str
+    canonical: str
+    severity: str
+    source: str  # "lexicon", "masked" or "classifier"
+
+
+class _Classifier:
+    """alt-profanity-check, loaded once on first use; the hot-word set is derived from it then."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._predict = None
+        self._hot: frozenset[str] = frozenset()
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._predict is not None:
+                return
+            from profanity_check import predict_prob  # lazy: sklearn costs ~1 s to import
+
+            vocab = [w for w in predict_prob.__globals__["vectorizer"].vocabulary_ if w.isalpha() and len(w) > 2]
+            probs = predict_prob(vocab)
+            self._hot = frozenset(w for w, p in zip(vocab, probs) if p >= 0.95 and w not in NOT_OBSCENE)
+            self._predict = predict_prob
+
+    def scores(self, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        self._load()
+        return [float(p) for p in self._predict(texts)]  # type: ignore[misc]
+
+    def hot_words(self) -> frozenset[str]:
+        self._load()
+        return self._hot
+
+
+_CLASSIFIER = _Classifier()
+
+
+def profanity_scores(texts: list[str]) -> list[float]:
+    """alt-profanity-check's probability that each text is offensive (loads the model on first call)."""
+    return _CLASSIFIER.scores(texts)
+
+
+def _unmask(core: str) -> str | None:
+    """The lexicon word a masked, leet or stretched token stands for ("f**k", "sh!t", "b0ll0cks", "fuuuck")."""
+    low = core.lower()
+    if low.isalpha():
+        if low in LEXICON:
+            return low
+        if _RUN3.search(low):
+            return _COLLAPSED.get(re.sub(r"([a-z])\1+", r"\1", low))
+        return None
+    if any(c in _MASKS for c in low):
+        if len(low) < 4 or not low[0].isalpha():
+            return None
+        pattern = re.compile("".join("[a-z]" if c in _MASKS else re.escape(c.translate(_LEET)) for c in low))
+        matches = [w for w in LEXICON if pattern.fullmatch(w)]
+        order = {"high": 0, "medium": 1, "low": 2}
+        return min(matches, key=lambda w: order[LEXICON[w]]) if matches else None
+    if low.isdigit() or not any(c.isalpha() for c in low):
+        return None
+    plain = low.translate(_LEET)
+    return plain if plain.isalpha() and plain in LEXICON and plain != low else None
+
+
+def _is_name_or_place(text: str, start: int, end: int, word: str) -> bool:
+    token = text[start:end]
+    if word.replace("-", " ") in _PLACES or token.lower() in _PLACES:
+        return True
+    before = text[max(0, start - 25) : start]
+    window = text[max(0, start - 30) : end + 30]
+    if _CONTEXT_EXCEPTIONS.search(window) and any(
+        m.start() <= start - max(0, start - 30) < m.end() for m in _CONTEXT_EXCEPTIONS.finditer(window)
+    ):
+        return True
+    if word not in _NAME_LIKE and word.replace("-", " ") not in _NAME_LIKE:
+        return bool(_HONORIFIC_BEFORE.search(before)) and token[:1].isupper()
+    if not token[:1].isupper() or token.isupper():
+        return False
+    if " " in token and all(part[:1].isupper() for part in token.split()):
+        return True  # "Bell End", a place
+    return bool(_HONORIFIC_BEFORE.search(before) or _CAP_WORD_BEFORE.search(before) or _CAP_WORD_AFTER.match(text[end : end + 20]))
+
+
+def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]:
+    """Swearing in `text` with spans into the original text; at most one hit per word."""
+    hits: list[OffensiveHit] = []
+    taken: set[int] = set()
+    for m in _PHRASES.finditer(text):
+        phrase = re.sub(r"\s+", " ", m.group().lower())
+        if _is_name_or_place(text, m.start(), m.end(), phrase.replace("-", " ")):
+            continue
+        hits.append(OffensiveHit(m.start(), m.end(), m.group(), phrase, _PHRASE_TIER.get(phrase, "low"), "lexicon"))
+        taken.update(range(m.start(), m.end()))
+    candidates: list[tuple[int, int, str]] = []
+    for m in _TOKEN.finditer(text):
+        if m.start() in taken:
+            continue
+        start, end = m.start(), m.end()
+        core = m.group()
+        while core and core[0] in "#@" and len(core) > 1 and core[1].isalpha():
+            core, start = core[1:], start + 1
+        while core.endswith("!") or core.endswith("|"):
+            core, end = core[:-1], end - 1
+        if core.startswith("*") and core.endswith("*"):  # markdown emphasis, not a mask
+            inner = core.strip("*")
+            start, core = start + core.index(inner[:1] or "*"), inner
+            end = start + len(core)
+        if not core:
+            continue
+        word = _unmask(core)
+        if word is not None:
+            if _is_name_or_place(text, start, end, word):
+                continue
+            source = "lexicon" if core.isalpha() and core.lower() == word else "masked"
+            hits.append(OffensiveHit(start, end, text[start:end], word, LEXICON[word], source))
+        elif use_classifier and core.isalpha() and len(core) > 2:
+            candidates.append((start, end, core.lower()))
+    if use_classifier:
+        hits.extend(_classifier_hits(text, candidates))
+    return sorted(hits, key=lambda h: h.start)
+
+
+def _classifier_hits(text: str, candidates: list[tuple[int, int, str]]) -> list[OffensiveHit]:
+    """Words the classifier is sure of, confirmed by scoring the short window of words around them."""
+    hot = _CLASSIFIER.hot_words()
+    found = [(s, e, w) for s, e, w in candidates if w in hot and not _is_name_or_place(text, s, e, w)]
+    if not found:
+        return []
+    windows = [text[max(0, s - 60) : e + 60] for s, e, _ in found]
+    return [
+        OffensiveHit(s, e, text[s:e], w, "medium", "classifier")
+        for (s, e, w), p in zip(found, _CLASSIFIER.scores(windows))
+        if p >= 0.6
+    ]

@@ -1,0 +1,175 @@
+"""Draft-check rules as data: YAML files under knowledge/rules/, one file per risk category.
+
+Officers can read and change a rule without touching code, and every rule carries the positive and
+negative examples the test suite runs, so a change that breaks a rule's own examples fails the build.
+A rules file that does not validate is refused with the file, the rule and the problem named.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CATEGORIES: tuple[str, ...] = (
+    "defamation",
+    "copyright",
+    "data_protection",
+    "bias_predetermination",
+    "obscene",
+    "bullying_discrimination",
+    "password_sharing",
+    "inflammatory",
+)
+Severity = Literal["high", "medium", "low"]
+Detector = Literal["patterns", "personal_data", "offensive_language", "similarity"]
+
+
+class RulesError(ValueError):
+    """A rules file is missing, unreadable or invalid; the message names the file and the problem."""
+
+
+class GuidanceRef(BaseModel):
+    """Which guidance passage a flag quotes: a section id and a phrase of the passage, with a
+    description used to find the nearest passage when another council's guidance has other ids."""
+
+    model_config = ConfigDict(extra="forbid")
+    section: str
+    contains: str = ""
+    describe: str = ""
+
+
+class Examples(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    positive: list[str] = Field(default_factory=list)
+    negative: list[str] = Field(default_factory=list)
+
+
+class RuleSpec(BaseModel):
+    """One rule. `patterns` are regular expressions and `lexicon` plain words or phrases (both matched
+    case-insensitively); `context` (if given) must also occur in the same sentence; an `exceptions`
+    match in the sentence, outside the matched words, suppresses the flag."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    detector: Detector = "patterns"
+    severity: Severity = "medium"
+    patterns: list[str] = Field(default_factory=list)
+    lexicon: list[str] = Field(default_factory=list)
+    context: list[str] = Field(default_factory=list)
+    exceptions: list[str] = Field(default_factory=list)
+    prototypes: list[str] = Field(default_factory=list)
+    threshold: float = 0.8
+    message: str
+    advice: str
+    suggestion: str | None = None
+    guidance: GuidanceRef | None = None
+    examples: Examples = Field(default_factory=Examples)
+
+    @field_validator("patterns", "context", "exceptions")
+    @classmethod
+    def _compiles(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+        return values
+
+
+class CategoryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str
+    guidance: GuidanceRef
+    rules: list[RuleSpec]
+
+    @field_validator("category")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"unknown category {value!r}; use one of {', '.join(CATEGORIES)}")
+        return value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validated rule with its expressions compiled once, ready for the checker."""
+
+    spec: RuleSpec
+    category: str
+    guidance: GuidanceRef
+    matchers: tuple[re.Pattern[str], ...]
+    context: tuple[re.Pattern[str], ...]
+    exceptions: tuple[re.Pattern[str], ...]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+def _compile(expr: str) -> re.Pattern[str]:
+    return re.compile(expr, re.IGNORECASE)
+
+
+def _lexicon_pattern(words: list[str]) -> list[re.Pattern[str]]:
+    if not words:
+        return []
+    alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return [_compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")]
+
+
+def _rules_of(data: CategoryFile) -> list[Rule]:
+    return [
+        Rule(
+            spec=spec,
+            category=data.category,
+            guidance=spec.guidance or data.guidance,
+            matchers=tuple([_compile(p) for p in spec.patterns] + _lexicon_pattern(spec.lexicon)),
+            context=tuple(_compile(c) for c in spec.context),
+            exceptions=tuple(_compile(e) for e in spec.exceptions),
+        )
+        for spec in data.rules
+    ]
+
+
+def parse_rules_file(text: str, name: str) -> list[Rule]:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{name}: not valid YAML ({exc})") from None
+    try:
+        data = CategoryFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise RulesError(f"{name}: {problems}") from None
+    return _rules_of(data)
+
+
+def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
+    """Every rule in the folder (default: the packaged knowledge/rules/), with ids checked unique."""
+    if directory is None:
+        files = sorted(
+            (f.name, f.read_text(encoding="utf-8"))
+            for f in resources.files("knowledge").joinpath("rules").iterdir()
+            if f.name.endswith(".yaml")
+        )
+    else:
+        if not directory.is_dir():
+            raise RulesError(f"{directory}: not a folder of rules files")
+        files = sorted((f.name, f.read_text(encoding="utf-8")) for f in directory.glob("*.yaml"))
+    if not files:
+        raise RulesError("no rules files (*.yaml) found")
+    rules: list[Rule] = []
+    for name, text in files:
+        rules.extend(parse_rules_file(text, name))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RulesError(f"rule id {rule.id!r} is used twice")
+        seen.add(rule.id)
+    return tuple(rules)

@@ -1,0 +1,70 @@
+"""Acceptance with the real model: the dev sets in shared/eval and our own extra sets.
+
+Thresholds are the issue's: questions top-1 >= 0.9 (passages <= 1,000 chars), out-of-scope
+abstention >= 0.9; drafts precision and recall >= 0.9 per category with no flag on a clean draft.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluate import read_jsonl, score_drafts, score_questions
+from tests.conftest import SHARED
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+QUESTION_SETS = [SHARED / "eval" / "dev-questions.jsonl", DATA / "questions-extra.jsonl"]
+DRAFT_SETS = [SHARED / "eval" / "dev-drafts.jsonl", DATA / "drafts-extra.jsonl"]
+
+
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda p: p.name)
+def test_question_set(real_assistant, path: Path):
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    report = score_questions(real_assistant, read_jsonl(path))
+    assert report["longest_passage"] <= 1000
+    assert report["top1"] >= 0.9, report["misses"]
+    assert report["abstention"] >= 0.9
+
+
+@pytest.mark.parametrize("path", DRAFT_SETS, ids=lambda p: p.name)
+def test_draft_set(real_assistant, path: Path):
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    report = score_drafts(real_assistant, read_jsonl(path))
+    assert report["clean_drafts_flagged"] == 0, report["errors"]
+    assert report["min_precision"] >= 0.9, report["per_category"]
+    assert report["min_recall"] >= 0.9, report["per_category"]
+
+
+def test_planning_tweet_gets_the_predetermination_passage(real_assistant):
+    result = real_assistant.ask("can I tweet about this planning app?")
+    assert result.answered
+    assert result.results[0].section_id == "legal-considerations/bias-and-pre-determination"
+    assert "open mind" in result.results[0].passage
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How do I book annual leave?", "Who won the football last night?", "What's the recipe for scones?"],
+)
+def test_out_of_scope_is_declined_with_did_you_mean(real_assistant, question):
+    result = real_assistant.ask(question)
+    assert not result.answered
+    assert "monitoring officer" in result.message
+    assert len(result.results) <= 3
+
+
+def test_markup_does_not_change_the_answer(real_assistant):
+    plain = real_assistant.ask("can I share my password with my assistant?")
+    marked = real_assistant.ask("<@U123ABC> can I share my password with my assistant?")
+    assert plain.results[0].passage == marked.results[0].passage
+
+
+def test_non_english_is_declined_politely(real_assistant):
+    result = real_assistant.ask("ソーシャルメディアで計画について投稿できますか？")
+    assert not result.answered
+    assert "English" in result.message

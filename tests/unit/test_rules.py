@@ -1,0 +1,74 @@
+"""Every rule's own examples, run as tests: a rule edit that breaks them fails the build.
+
+Positive examples must raise a flag of the rule's category whose evidence lies inside the draft;
+negative examples must raise no flag of that category (other categories may apply).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.draft_check import DraftChecker
+from knowledge.rules import CATEGORIES, RulesError, load_rules, parse_rules_file
+
+RULES = load_rules()
+POSITIVE = [(r.id, r.category, ex) for r in RULES for ex in r.spec.examples.positive]
+NEGATIVE = [(r.id, r.category, ex) for r in RULES for ex in r.spec.examples.negative]
+
+
+@pytest.fixture(scope="module")
+def checker(document, fake_embedder):
+    return DraftChecker(document, RULES, fake_embedder)
+
+
+def test_every_category_has_rules_with_examples():
+    assert {r.category for r in RULES} == set(CATEGORIES)
+    for rule in RULES:
+        assert rule.spec.examples.positive, f"{rule.id} has no positive example"
+
+
+@pytest.mark.parametrize("rule_id,category,draft", POSITIVE, ids=[f"{r}+{i}" for i, (r, _, _) in enumerate(POSITIVE)])
+def test_positive_example_is_flagged(checker, rule_id, category, draft):
+    flags = [f for f in checker.check(draft) if f.category == category]
+    assert flags, f"{rule_id} missed: {draft}"
+    for flag in flags:
+        assert 0 <= flag.start < flag.end <= len(draft)
+        assert flag.passage and flag.advice and flag.section_id
+
+
+@pytest.mark.parametrize("rule_id,category,draft", NEGATIVE, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(NEGATIVE)])
+def test_negative_example_is_not_flagged(checker, rule_id, category, draft):
+    flags = [(f.rule_id, draft[f.start : f.end]) for f in checker.check(draft) if f.category == category]
+    assert not flags, f"{rule_id}: clean draft flagged: {flags}"
+
+
+def test_each_category_quotes_its_own_guidance(checker):
+    quoted = {r.category: checker.passage_for(r.id) for r in RULES}
+    assert "libel" in quoted["defamation"].text
+    assert "open mind" in quoted["bias_predetermination"].text
+    assert quoted["password_sharing"].text.startswith("Don't:")
+    assert "personal data" in quoted["data_protection"].text
+
+
+def test_invalid_rules_file_is_refused_with_its_name_and_problem():
+    with pytest.raises(RulesError, match="bad.yaml.*unknown category"):
+        parse_rules_file("category: gossip\nguidance: {section: x}\nrules: []\n", "bad.yaml")
+    with pytest.raises(RulesError, match="bad regular expression"):
+        parse_rules_file(
+            "category: copyright\nguidance: {section: x}\nrules:\n  - {id: a, patterns: ['(unclosed'], message: m, advice: a}\n",
+            "broken.yaml",
+        )
+    with pytest.raises(RulesError, match="not valid YAML"):
+        parse_rules_file("category: [", "syntax.yaml")
+
+
+def test_rule_quotes_nearest_passage_when_section_ids_differ(fake_embedder):
+    from knowledge.parse import parse_markdown
+
+    other = parse_markdown(
+        "# Other council\n\n## Posting photos\n\nAsk the photographer before you post their photos.\n\n"
+        "## Keeping accounts safe\n\nNever tell anyone your password or login.\n"
+    )
+    checker = DraftChecker(other, RULES, fake_embedder)
+    flags = checker.check("The password for the ward page is Tulip99")
+    assert flags and "password" in flags[0].passage
