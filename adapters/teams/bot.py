@@ -131,9 +131,13 @@ class GuidanceTeamsBot(TeamsActivityHandler):
         if self.feedback is None:
             return "Thanks. (Feedback is not being recorded on this server.)"
         sink = self.feedback
-        await asyncio.to_thread(
-            sink.record, PLATFORM, user_key(turn_context.activity), action.helpful, action.section_id, action.version, action.question
-        )
+        try:  # the store may write a file: off the loop; a failing store never breaks the chat
+            await asyncio.to_thread(
+                sink.record, PLATFORM, user_key(turn_context.activity), action.helpful, action.section_id, action.version, action.question
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.error("recording Teams feedback failed", extra={"error": type(exc).__name__})
+            return "Sorry, I couldn't record that feedback just now."
         return "Thanks, your feedback has been recorded." if action.helpful else "Thanks. Your feedback has been recorded; for anything urgent ask your monitoring officer or democratic services."
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> Any:

@@ -98,7 +98,9 @@ def build_mount(settings: Settings | None = None, teams: TeamsSettings | None = 
             )
 
     def mount(app: web.Application, host: AssistantHost) -> None:
-        app.router.add_post(ROUTE, make_handler(teams, host, feedback))
+        from bot.reload import FEEDBACK_KEY  # serve puts the feedback log on the app before mounting platforms
+
+        app.router.add_post(ROUTE, make_handler(teams, host, feedback or app.get(FEEDBACK_KEY)))
 
     if not teams.authenticated:
         return mount, UNAUTHENTICATED_WARNING

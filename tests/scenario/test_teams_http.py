@@ -134,3 +134,17 @@ def test_unauthenticated_teams_is_refused_off_loopback(settings) -> None:
     off = settings.model_copy(update={"host": "0.0.0.0"})
     mount, note = build_mount(off, teams=TeamsSettings(_env_file=None, id=""))
     assert mount is None and "MICROSOFT_APP_ID" in note
+
+
+def test_feedback_button_is_recorded_in_the_feedback_log(server: LiveServer, connector: FakeConnector, fake_assistant) -> None:
+    from bot.reload import FEEDBACK_KEY
+
+    answer = request(server.port, "POST", "/api/messages", activity(connector.url, QUESTION, deliveryMode="expectReplies")).json()
+    [helpful] = [a for a in card_of(answer["activities"][0])["actions"] if a["title"] == "Helpful"]
+    response = request(server.port, "POST", "/api/messages", activity(connector.url, value=helpful["data"]))
+    assert response.status == 201
+    [thanks] = connector.wait_for(1)
+    assert "recorded" in thanks.activity["text"]
+    with server.app[FEEDBACK_KEY].store.connect() as db:
+        rows = db.execute("SELECT platform, helpful, section_id FROM feedback").fetchall()
+    assert [tuple(r) for r in rows] == [("teams", 1, fake_assistant.ask(QUESTION).results[0].section_id)]
