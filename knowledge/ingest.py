@@ -95,6 +95,8 @@ def _decode(data: bytes, name: str) -> str:
             continue
         if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
             break
+        if "\x00" in text:
+            break
         return text.replace("\r\n", "\n")
     raise IngestError(f"{name} is not UTF-8 text: save it as UTF-8 and send it again.")
 
