@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -31,6 +31,21 @@ def events_handler(bolt_app: object) -> Callable[[web.Request], object]:
     return handle
 
 
+def shared_session(client: object) -> Callable[[web.Application], AsyncIterator[None]]:
+    """One keep-alive HTTP session for all Web API calls (slack_sdk otherwise opens one per call)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        import aiohttp
+
+        session = aiohttp.ClientSession()
+        client.session = session  # type: ignore[attr-defined]
+        yield
+        client.session = None  # type: ignore[attr-defined]
+        await session.close()
+
+    return context
+
+
 def build_mount(
     settings: Settings,
     slack: SlackSettings | None = None,
@@ -49,5 +64,6 @@ def build_mount(
     def mount(app: web.Application, host: AssistantHost) -> None:
         bolt_app = build_app(slack, host, record_feedback)
         app.router.add_post(EVENTS_PATH, events_handler(bolt_app))
+        app.cleanup_ctx.append(shared_session(bolt_app.client))
 
     return mount, f"Slack: answering at POST {EVENTS_PATH} (Web API {slack.api_url})."

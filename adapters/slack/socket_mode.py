@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 from aiohttp import web
 
 from adapters.slack.app import FeedbackRecorder, build_app
@@ -39,12 +40,15 @@ async def run_socket_mode(
         raise ValueError("SLACK_BOT_TOKEN must be set for Socket Mode")
     bolt_app = build_app(slack, host, record_feedback, socket_mode=True)
     handler = AsyncSocketModeHandler(bolt_app, app_token=app_token, web_client=bolt_app.client)
-    await handler.connect_async()
-    log.info("Slack: connected in Socket Mode")
+    session = aiohttp.ClientSession()  # one keep-alive session for the answers' Web API calls
+    bolt_app.client.session = session
     try:
+        await handler.connect_async()
+        log.info("Slack: connected in Socket Mode")
         await (stop.wait() if stop is not None else asyncio.Event().wait())
     finally:
         await handler.close_async()
+        await session.close()
 
 
 def build_socket_mode_mount(
