@@ -19,6 +19,7 @@ from botbuilder.schema.teams import (
     MessagingExtensionAction,
     MessagingExtensionActionResponse,
     TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
     TaskModuleTaskInfo,
 )
 
@@ -182,7 +183,25 @@ class GuidanceTeamsBot(TeamsActivityHandler):
         return await self._check_post(turn_context, action)
 
     async def on_teams_messaging_extension_submit_action(self, turn_context: TurnContext, action: MessagingExtensionAction) -> MessagingExtensionActionResponse:
+        pressed = card_action(action.data)
+        if pressed is not None:  # a button on the check's dialog card: Teams sends it as submitAction
+            return await self._dialog_button(turn_context, pressed)
         return await self._check_post(turn_context, action)
+
+    async def _dialog_button(self, turn_context: TurnContext, pressed: CardAction) -> MessagingExtensionActionResponse:
+        if pressed.kind == "feedback":
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=await self._record_feedback(turn_context, pressed)))
+        if pressed.kind == "section":
+            reply = await self._run(lambda a: a.whole_section(pressed.section_id))
+        else:
+            message = to_incoming(turn_context.activity, force=pressed.force, text=pressed.text)
+            reply = await self._run(lambda a: a.handle(message))
+        return self._dialog(cards.reply_card(reply, personal=False))
+
+    @staticmethod
+    def _dialog(card: cards.Card) -> MessagingExtensionActionResponse:
+        info = TaskModuleTaskInfo(title="Check this post", card=Attachment(content_type=cards.CONTENT_TYPE, content=card), height="large", width="large")
+        return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=info))
 
     async def _check_post(self, turn_context: TurnContext, action: MessagingExtensionAction) -> MessagingExtensionActionResponse:
         """The check as a dialog card: a dialog is seen only by the person who used the action."""
@@ -199,5 +218,4 @@ class GuidanceTeamsBot(TeamsActivityHandler):
                 except TimeoutError:
                     reply = Reply("error", "The check took too long. Please try again in a moment.")
                 card = cards.reply_card(reply, personal=False)
-        info = TaskModuleTaskInfo(title="Check this post", card=Attachment(content_type=cards.CONTENT_TYPE, content=card), height="large", width="large")
-        return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=info))
+        return self._dialog(card)

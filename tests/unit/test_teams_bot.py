@@ -206,3 +206,21 @@ def test_action_execute_invoke_replaces_the_card(fake_assistant) -> None:
 def test_stale_or_foreign_button_data_gets_a_clear_message(fake_assistant) -> None:
     [[reply]] = _turns(fake_assistant, "personal", [Activity(type="message", value={"something": "else"})])
     assert "older version" in reply.text
+
+
+def test_buttons_on_the_check_dialog_come_back_as_submit_action(fake_assistant) -> None:
+    feedback = RecordingFeedback()
+    post = {"commandId": "checkPost", "messagePayload": {"body": {"content": "John Smith is a crook and a liar"}}}
+    [opened] = _turns(fake_assistant, "personal", [Activity(type="invoke", name="composeExtension/fetchTask", value=post)])
+    card = _invoke_body(opened)[1]["task"]["value"]["card"]["content"]
+    section = next(a for c in card["body"] if c.get("type") == "Container" for i in c["items"] if i["type"] == "ActionSet" for a in i["actions"])
+    helpful = _actions(card)["Helpful"]
+    pressed = [
+        Activity(type="invoke", name="composeExtension/submitAction", value={**post, "data": section["data"]}),
+        Activity(type="invoke", name="composeExtension/submitAction", value={**post, "data": helpful["data"]}),
+    ]
+    shown, thanked = _turns(fake_assistant, "personal", pressed, feedback)
+    whole = fake_assistant.whole_section(section["data"]["sectionId"])
+    assert _invoke_body(shown)[1]["task"]["value"]["card"]["content"]["fallbackText"] == whole.text
+    assert _invoke_body(thanked)[1]["task"] == {"type": "message", "value": "Thanks, your feedback has been recorded."}
+    assert feedback.calls and feedback.calls[0][5] == ""  # a check's feedback never carries the draft
