@@ -36,6 +36,8 @@ def redact(text: str) -> str:
         if span.end <= cursor:
             continue
         start = max(span.start, cursor)
+        if text[start : span.end].startswith("(") and ")" not in text[start : span.end]:
+            start += 1  # a phone pattern takes the bracket that opens "(07700 ...": keep it
         out.append(text[cursor:start])
         out.append(LABELS.get(span.kind, "[redacted]"))
         cursor = span.end
