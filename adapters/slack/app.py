@@ -49,12 +49,10 @@ _VIEW_KEYS = ("type", "callback_id", "title", "close", "submit", "private_metada
 class FeedbackRecorder(Protocol):
     """What the adapter needs from the feedback store (bot/feedback.py FeedbackLog.record fits it).
 
-    `question` is always None from Slack: no message text is stored.
+    `question` is always "" from Slack: no message text is stored with a vote.
     """
 
-    def __call__(
-        self, platform: str, user_id: str, helpful: bool, section_id: str, guidance_version: str, question: str | None
-    ) -> Any: ...
+    def __call__(self, platform: str, user_id: str, helpful: bool, section_id: str, guidance_version: str, question: str) -> Any: ...
 
 
 def quiet_logger() -> logging.Logger:
@@ -227,7 +225,7 @@ def build_app(
 async def _record(record: FeedbackRecorder, user_id: str, helpful: bool, section_id: str, version: str) -> None:
     """Store a vote off the event loop (the store may write a file); a failing store never breaks Slack."""
     try:
-        result = await asyncio.to_thread(record, PLATFORM, user_id, helpful, section_id, version, None)
+        result = await asyncio.to_thread(record, PLATFORM, user_id, helpful, section_id, version, "")
         if inspect.isawaitable(result):
             await result
     except Exception as exc:

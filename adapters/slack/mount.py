@@ -46,6 +46,14 @@ def shared_session(client: object) -> Callable[[web.Application], AsyncIterator[
     return context
 
 
+def feedback_from(app: web.Application) -> FeedbackRecorder | None:
+    """The FeedbackLog `serve` puts on the app before mounting platforms (None: votes are not recorded)."""
+    from bot.reload import FEEDBACK_KEY
+
+    log_ = app.get(FEEDBACK_KEY)
+    return log_.record if log_ is not None else None
+
+
 def build_mount(
     settings: Settings,
     slack: SlackSettings | None = None,
@@ -62,7 +70,7 @@ def build_mount(
         return None, "Slack: not mounted: SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be verified."
 
     def mount(app: web.Application, host: AssistantHost) -> None:
-        bolt_app = build_app(slack, host, record_feedback)
+        bolt_app = build_app(slack, host, record_feedback or feedback_from(app))
         app.router.add_post(EVENTS_PATH, events_handler(bolt_app))
         app.cleanup_ctx.append(shared_session(bolt_app.client))
 

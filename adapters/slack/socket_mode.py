@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from adapters.slack.app import FeedbackRecorder, build_app
+from adapters.slack.mount import feedback_from
 from adapters.slack.settings import SlackSettings, load_slack_settings
 from bot.host import AssistantHost
 from bot.settings import Settings
@@ -74,7 +75,8 @@ def build_socket_mode_mount(
     def mount(app: web.Application, host: AssistantHost) -> None:
         async def connection(app: web.Application) -> AsyncIterator[None]:
             stop = asyncio.Event()
-            task = asyncio.get_running_loop().create_task(run_socket_mode(app_token, host, chosen, record_feedback, stop=stop))
+            recorder = record_feedback or feedback_from(app)
+            task = asyncio.get_running_loop().create_task(run_socket_mode(app_token, host, chosen, recorder, stop=stop))
             task.add_done_callback(_report_failure)
             yield
             stop.set()

@@ -249,10 +249,11 @@ class SlackSender:
 
 
 @contextlib.contextmanager
-def serve_with_slack(assistant: Any, data_dir: Path, secret: str) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
+def serve_with_slack(assistant: Any, data_dir: Path, secret: str, *, own_votes: bool = True) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
     """`serve` (create_app + the Slack mount) on loopback, wired to a started fake Web API.
 
-    Yields the server, the fake, a signed-request sender and the list feedback votes are recorded in.
+    Yields the server, the fake, a signed-request sender and the list feedback votes are recorded in
+    (with `own_votes=False` votes go to the FeedbackLog serve puts on the app, as in production).
     """
     from adapters.slack.mount import build_mount
     from adapters.slack.settings import SlackSettings
@@ -263,7 +264,7 @@ def serve_with_slack(assistant: Any, data_dir: Path, secret: str) -> Iterator[tu
     votes: list[tuple] = []
     slack = SlackSettings(bot_token="xoxb-test", signing_secret=secret, api_url=fake.api_url)
     settings = Settings(data_dir=data_dir)
-    mount, note = build_mount(settings, slack, lambda *args: votes.append(args))
+    mount, note = build_mount(settings, slack, (lambda *args: votes.append(args)) if own_votes else None)
     assert mount is not None, note
     server = LiveServer(create_app(settings, lambda: assistant, [mount])).start().wait_ready()
     try:

@@ -122,7 +122,7 @@ def test_feedback_buttons_record_the_vote_without_text_and_thank_once(slack, ass
     _click(sender, fake, "feedback_not_helpful", vote, message={"text": answer["text"], "blocks": answer["blocks"]})
     replaced = _responses(fake)[0].params
     expected = assistant.ask(QUESTION)
-    assert votes == [("slack", "slack:U0000001", False, expected.results[0].section_id, expected.guidance_version, None)]
+    assert votes == [("slack", "slack:U0000001", False, expected.results[0].section_id, expected.guidance_version, "")]
     assert replaced["replace_original"] is True
     assert "feedback_helpful" not in buttons(replaced["blocks"]) and "not helpful" in all_text(replaced["blocks"])
     assert "show_section" in buttons(replaced["blocks"]), "the other buttons stay"
@@ -161,7 +161,7 @@ def test_buttons_inside_the_modal_update_it(slack) -> None:
     sender.interactive({**in_view, "actions": [{"type": "button", "action_id": "feedback_helpful", "value": values["feedback_helpful"]}]})
     thanked = fake.wait_calls("views.update", 2)[1].params
     assert thanked["view_id"] == "V0000043" and "Thanks" in all_text(thanked["view"]["blocks"])
-    assert votes and votes[0][2] is True and votes[0][5] is None
+    assert votes and votes[0][2] is True and votes[0][5] == ""
     time.sleep(0.2)
     assert not fake.called("chat.postMessage") and not fake.called("response_url")
 
@@ -173,3 +173,17 @@ def test_interactive_payloads_need_a_valid_signature(slack) -> None:
     assert sender.interactive(payload, timestamp=int(time.time()) - 301).status == 401
     time.sleep(0.2)
     assert not fake.called("views.open")
+
+
+def test_votes_reach_the_feedback_log_serve_provides(tmp_path, assistant) -> None:
+    """Production wiring: no recorder passed, so the mount uses serve's FeedbackLog; no text is stored."""
+    from bot.feedback import FeedbackLog
+
+    with serve_with_slack(assistant, tmp_path, SECRET, own_votes=False) as (_server, fake, sender, _votes):
+        answer = _ask_in_thread(fake, sender)
+        _click(sender, fake, "feedback_helpful", buttons(answer["blocks"])["feedback_helpful"], message={"text": answer["text"], "blocks": answer["blocks"]})
+        _responses(fake)
+    with FeedbackLog(tmp_path).store.connect() as db:
+        rows = db.execute("SELECT platform, helpful, section_id, guidance_version, question FROM feedback").fetchall()
+    expected = assistant.ask(QUESTION)
+    assert [tuple(r) for r in rows] == [("slack", 1, expected.results[0].section_id, expected.guidance_version, "")]
