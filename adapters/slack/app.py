@@ -123,7 +123,7 @@ def build_app(
         if is_ignored_message(event) or not is_direct_message(event):
             return
         reply = await answer(message_to_incoming(event))
-        await deliver(client, Target(channel=str(event["channel"]), user=str(event["user"])), reply)
+        await deliver(client, Target(channel=str(event.get("channel", "")), user=str(event["user"])), reply)
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -156,7 +156,7 @@ def build_app(
         await ack()
         reply = await answer(shortcut_message_to_incoming(shortcut))
         channel = str((shortcut.get("channel") or {}).get("id", ""))
-        await deliver(client, Target(channel=channel, user=str(shortcut["user"]["id"]), private=True), reply)
+        await deliver(client, Target(channel=channel, user=str((shortcut.get("user") or {}).get("id", "")), private=True), reply)
 
     @app.shortcut(ids.GLOBAL_SHORTCUT)
     async def on_check_draft(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
@@ -170,8 +170,8 @@ def build_app(
             await ack(response_action="errors", errors={ids.DRAFT_BLOCK: "Paste the post you want checked."})
             return
         await ack(response_action="update", view=checking_modal())
-        reply = await answer(draft_to_incoming(text, str(body["user"]["id"])))
-        await deliver(client, Target(view_id=str(view["id"])), reply)
+        reply = await answer(draft_to_incoming(text, str((body.get("user") or {}).get("id", ""))))
+        await deliver(client, Target(view_id=str(view.get("id", ""))), reply)
 
     async def on_vote(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()

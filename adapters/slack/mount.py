@@ -22,9 +22,11 @@ def events_handler(bolt_app: object) -> Callable[[web.Request], object]:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
-            bolt_request = await to_bolt_request(request)
+            bolt_request = await to_bolt_request(request)  # parses the body (before bolt checks the signature)
         except UnicodeDecodeError:
             return web.json_response({"error": "the body is not valid UTF-8"}, status=400)
+        except ValueError:  # bad JSON, or a `payload=` field that is not JSON
+            return web.json_response({"error": "the body is not a Slack request (JSON or form with a JSON payload)"}, status=400)
         response = await bolt_app.async_dispatch(bolt_request)  # type: ignore[attr-defined]
         return await to_aiohttp_response(response)
 

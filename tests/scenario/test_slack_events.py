@@ -149,3 +149,16 @@ def test_app_home_shows_what_the_bot_does_the_sections_version_and_examples(slac
     assert sender.event({"type": "app_home_opened", "user": "U0000001", "channel": "D0000001", "tab": "messages"}).status == 200
     time.sleep(0.3)
     assert len(fake.called("views.publish")) == 1, "the Messages tab is not the Home tab"
+
+
+def test_malformed_bodies_get_a_clear_400_not_a_server_error(slack) -> None:
+    from tests.scenario.live import request
+
+    fake, sender, _ = slack
+    assert sender.post("not json", "application/json").status == 400
+    bad_form = sender.post("payload=%7Bbad", "application/x-www-form-urlencoded")
+    assert bad_form.status == 400 and "payload" in bad_form.json()["error"]
+    binary = request(sender.port, "POST", "/slack/events", b"\xff\xfe", {"Content-Type": "application/json"})
+    assert binary.status == 400 and "UTF-8" in binary.json()["error"]
+    assert request(sender.port, "POST", "/slack/events", "x" * 70_000, {"Content-Type": "application/json"}).status == 413
+    assert not fake.called("chat.postMessage")
