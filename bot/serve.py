@@ -1,0 +1,158 @@
+"""`guidance-bot serve`: the composition root of the running service.
+
+One aiohttp application hosts the web chat, the JSON API, health and metrics (and, once their issues
+land, Slack at /slack/events and Teams at /api/messages). Every object is built here and handed to
+what needs it; nothing is looked up globally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.host import AssistantHost
+from bot.http_api import HOST_KEY, MAX_BODY_BYTES, METRICS_KEY, OUTCOME_KEY, TOKEN_KEY, add_routes
+from bot.logs import REQUEST_LOGGER
+from bot.metrics import Metrics
+from bot.settings import Settings, SettingsError
+from bot.web_security import RateLimiter, auth_middleware, is_loopback, rate_limit_middleware, security_headers_middleware
+
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
+    from bot.platforms import Mount
+
+request_log = logging.getLogger(REQUEST_LOGGER)
+LOADER_KEY = web.AppKey("loader", asyncio.Task)
+
+
+def _route_label(request: web.Request) -> str:
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"
+
+
+def _access_middleware(metrics: Metrics) -> Callable:  # type: ignore[type-arg]
+    @web.middleware
+    async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+        request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            response.headers["X-Request-Id"] = request_id
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            exc.headers["X-Request-Id"] = request_id
+            raise
+        finally:
+            elapsed = time.perf_counter() - start
+            route = _route_label(request)
+            metrics.requests.labels(route, str(status)).inc()
+            metrics.latency.labels(route).observe(elapsed)
+            request_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "route": route,
+                    "status": status,
+                    "latency_ms": round(elapsed * 1000, 2),
+                    "outcome": request.get(OUTCOME_KEY, "ok" if status < 400 else "error"),
+                },
+            )
+
+    return middleware
+
+
+def check_bind_security(settings: Settings) -> None:
+    """Off loopback, the web chat and API must not be open to anyone who can reach the port."""
+    if not is_loopback(settings.host) and not (settings.web_token and settings.web_token.get_secret_value()):
+        raise SettingsError(
+            f"GUIDANCE_BOT_WEB_TOKEN must be set to serve on {settings.host}: "
+            "off loopback the web chat and API require a token."
+        )
+
+
+def create_app(
+    settings: Settings, load: Callable[[], Assistant], mounts: Sequence[Mount] = (), request_threads: int | None = None
+) -> web.Application:
+    """The whole service as one aiohttp app; `load` builds the assistant in the background after start.
+
+    `request_threads` bounds how many requests run core work at once (default: `settings.workers`).
+    """
+    check_bind_security(settings)
+    token = settings.web_token.get_secret_value() if settings.web_token and not is_loopback(settings.host) else None
+    metrics = Metrics()
+    host = AssistantHost(load, workers=request_threads or settings.workers, max_queue=settings.max_queue)
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[
+            _access_middleware(metrics),
+            security_headers_middleware,
+            auth_middleware(token),
+            rate_limit_middleware(limiter, settings.trust_proxy),
+        ],
+    )
+    app[HOST_KEY] = host
+    app[METRICS_KEY] = metrics
+    if token:
+        app[TOKEN_KEY] = token
+    add_routes(app)
+    from bot.reload import install as install_guidance_updates  # hot reload + officer desk (issue 6)
+
+    install_guidance_updates(app, host, settings)
+    for mount in mounts:
+        mount(app, host)
+
+    async def start_loading(app: web.Application) -> None:
+        app[LOADER_KEY] = asyncio.get_running_loop().create_task(host.start())
+
+    async def stop(app: web.Application) -> None:
+        app[LOADER_KEY].cancel()
+        host.close()
+
+    app.on_startup.append(start_loading)
+    app.on_cleanup.append(stop)
+    return app
+
+
+def load_for_serving(settings: Settings) -> Assistant:
+    """The real model, tuned for many small concurrent requests on a few cores.
+
+    torch runs single-threaded in each encoder thread: intra-op threads on a busy 2-core machine spin
+    against each other (measured: warm ask p50 350 ms with torch's 2 threads under load, 19 ms with 1).
+    Parallelism comes from `settings.workers` encoder threads instead, and concurrent questions are
+    encoded together in one call (see bot/batching.py).
+    """
+    import torch
+
+    from bot.batching import BatchingEmbedder
+    from bot.runtime import build_assistant
+    from knowledge.embedding import SentenceTransformerEmbedder
+
+    torch.set_num_threads(1)
+    embedder = BatchingEmbedder(SentenceTransformerEmbedder(), encoders=settings.workers)
+    return build_assistant(settings, embedder=embedder)
+
+
+def run(settings: Settings) -> None:
+    """Start serving; the model loads in the background while /healthz already answers."""
+    from bot.platforms import platform_mounts
+
+    mounts, notes = platform_mounts(settings)
+    # Request threads mostly wait for the encoder threads, so there are more of them: enough that
+    # concurrent questions reach the encoder together and batch.
+    app = create_app(settings, lambda: load_for_serving(settings), mounts, request_threads=settings.workers * 4)
+    for note in notes:
+        print(note, flush=True)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"Guidance assistant: open http://{shown}:{settings.port}/ (the model is loading; /readyz says when it is ready)", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None, handle_signals=True)
