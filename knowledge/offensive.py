@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 _TIERS = {
     "high": """fuck fucks fucked fucker fuckers fucking fuckin fuckwit fuckwits fuckface fuckhead fucktard motherfucker
-        motherfuckers cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
+        motherfuckers clusterfuck clusterfucks mindfuck fuckup fuckups fuckery cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
         knobheads dickhead dickheads dick dicks cock cocks prick pricks bastard bastards fanny minge clunge pussy
         cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
-    "medium": """shit shits shite shitty shitting shithead shitheads shitshow bullshit bullshitting horseshit dipshit
+    "medium": """shit shits shite shitty shitting shithead shitheads shitshow bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit
         bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
         tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte""",
     "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking effing frigging ffs wtf sod",

@@ -31,7 +31,13 @@ FIRST_NAMES = frozenset(
     Poppy Priya Rachel Raj Rebecca Richard Rita Rob Robert Robin Rosie Ruby Ryan Sadie Sally Sam Samantha
     Samuel Sandra Sara Sarah Scott Sean Sharon Shaun Sheila Simon Sofia Sophie Stacey Stephen Steve Steven
     Stuart Susan Tariq Theo Thomas Tim Tina Toby Tom Tommy Tony Tracey Tracy Usman Valerie Vicky Victoria
-    Wayne William Yasmin Zara Zoe""".split()
+    Wayne William Yasmin Zara Zoe Ron Ronald Reg Stan Bert Ernie Brenda Shirley Sue Trevor Terry Kenneth Ken Roy
+    Raymond Ray Les Leslie Norman Harold Walter Alf Fred Frederick Gladys Edna Irene Vera Betty Pat Hilda Mavis
+    Marjorie June Iris Ivy Elsie Nellie Pete Kev Mick Clive Malcolm Dan Jordan Kyle Ashley Shane Bradley Reece
+    Kayleigh Chantelle Jodie Kerry Leanne Gail Lorraine Andrea Jackie Jacqueline Hazel Rose Daisy Ali Omar Yusuf
+    Bilal Aaliyah Amina Zainab Sanjay Ravi Anil Sunita Deepak Harpreet Gurpreet Jaspreet Piotr Tomasz Agnieszka
+    Katarzyna Marek Andrzej Kwame Kofi Doreen Gwen Glenys Dylan Rhys Gareth Siobhan Sinead Declan Niamh Fergus
+    Morag Hamish Ewan Alistair Duncan Kirsty Shona""".split()
 )
 # Words that make "Grace Church" or "Victoria Park" a place, not a person.
 PLACE_WORDS = frozenset(
@@ -99,6 +105,14 @@ _SELF_OR_ORG = re.compile(
 _VENUE_BEFORE = re.compile(
     r"\b(?:hall|centre|center|library|church|chapel|school|pub|club|caf[eé]|park|venue|office|shop|surgery|mosque|temple|gurdwara|"
     r"synagogue|institute|hotel|inn|museum|theatre|arms|pavilion|room|rooms|hub|academy|college|station|depot|tip)\b[^.!?\n]{0,12}$",
+    re.I,
+)
+# Special-category details (health, pregnancy) are personal data when tied to a named private person.
+_HEALTH = re.compile(
+    r"\b(?:dementia|alzheimer'?s|cancer|chemo(?:therapy)?|hospice|dialysis|stroke|heart\s+attack|overdose|miscarriage|"
+    r"HIV|terminal(?:ly)?\s+ill|sectioned|mental\s+health\s+(?:crisis|problems|issues)|depression|rehab|diagnosed\s+with|"
+    r"(?:in|on\s+the\s+\w+\s+ward\s+at|on\s+the\s+\w+\s+ward|admitted\s+to)\s+(?:the\s+)?(?:hospital|general|infirmary|royal)|"
+    r"(?:on|claims?|claiming)\s+(?:disability\s+)?benefits|food\s+bank\s+parcels?)\b",
     re.I,
 )
 _LIVES = re.compile(r"\b(?:lives?|living|lived|home|house|owner|owners|occupants?|family|household|resides)\b(?:\s+\w+){0,2}\s*(?:at|of|on|in|is)?\s*$", re.I)
@@ -189,11 +203,17 @@ def find_pii(text: str) -> list[PiiSpan]:
         window = text[max(0, m.start() - 60) : m.end() + 60]
         if " " in m.group() and m.group()[1].isalpha() or _VEHICLE_CONTEXT.search(window):
             spans.append(PiiSpan("vehicle", m.start(), m.end(), m.group(), "strong"))
+    for m in _HEALTH.finditer(text):
+        spans.append(PiiSpan("health", m.start(), m.end(), m.group(), "weak"))
     for m in _NI.finditer(text):
         spans.append(PiiSpan("ni_number", m.start(), m.end(), m.group(), "strong"))
     for regex in (_HONORIFIC, _FULL_NAME, _PRIVATE_NOUN):
         spans.extend(PiiSpan("person", m.start(), m.end(), m.group(), "weak") for m in regex.finditer(text))
     return sorted(spans, key=lambda s: (s.start, -s.end))
+
+
+def _inside_person(people: list[PiiSpan], offset: int) -> bool:
+    return any(p.start <= offset < p.end for p in people)
 
 
 def personal_data(text: str) -> list[PiiSpan]:
@@ -213,8 +233,9 @@ def personal_data(text: str) -> list[PiiSpan]:
             continue
         if span.strength == "weak":
             sent = sentence_of(bounds, span.start, span.end)
-            if _VENUE_BEFORE.search(_before(text, span.start, 30)):
-                continue
+            venue = _VENUE_BEFORE.search(_before(text, span.start, 30))
+            if venue and not _inside_person(people, max(0, span.start - 30) + venue.start()):
+                continue  # "the library, 5 Market Street" is a venue; "Ron Hall, who..." is a person
             near = [p for p in people if sent[0] <= p.start < sent[1] and abs(p.start - span.start) < 120]
             if not near:
                 continue

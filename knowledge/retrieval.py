@@ -22,9 +22,9 @@ from knowledge.model import GuidanceDocument, Passage, Section
 class RetrievalSettings:
     """Fusion weights and the abstention threshold, calibrated with `guidance-bot eval questions`."""
 
-    lexical_weight: float = 0.35
-    lexical_saturation: float = 3.0
-    answer_threshold: float = 0.47
+    lexical_weight: float = 0.55
+    lexical_saturation: float = 2.0
+    answer_threshold: float = 0.6
     scope_margin: float = 0.0
     top_k: int = 3
 

@@ -83,9 +83,13 @@ class RuleSpec(BaseModel):
 
 
 class CategoryFile(BaseModel):
+    """A category's rules; `terms` are named word lists that patterns use as `{name}`, so a list of,
+    say, protected groups is written once and shared by every pattern that needs it."""
+
     model_config = ConfigDict(extra="forbid")
     category: str
     guidance: GuidanceRef
+    terms: dict[str, list[str]] = Field(default_factory=dict)
     rules: list[RuleSpec]
 
     @field_validator("category")
@@ -123,18 +127,32 @@ def _lexicon_pattern(words: list[str]) -> list[re.Pattern[str]]:
     return [_compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")]
 
 
-def _rules_of(data: CategoryFile) -> list[Rule]:
-    return [
-        Rule(
-            spec=spec,
-            category=data.category,
-            guidance=spec.guidance or data.guidance,
-            matchers=tuple([_compile(p) for p in spec.patterns] + _lexicon_pattern(spec.lexicon)),
-            context=tuple(_compile(c) for c in spec.context),
-            exceptions=tuple(_compile(e) for e in spec.exceptions),
-        )
-        for spec in data.rules
-    ]
+def _expand_terms(expr: str, terms: dict[str, str]) -> str:
+    """Replace `{name}` with the alternation of that term list; regex counts like {0,50} are left alone."""
+    return re.sub(r"\{([a-z_]+)\}", lambda m: terms.get(m.group(1), m.group(0)), expr)
+
+
+def _rules_of(data: CategoryFile, name: str) -> list[Rule]:
+    terms = {
+        key: "(?:" + "|".join(w.replace(" ", r"\s+") for w in sorted(words, key=len, reverse=True)) + ")"
+        for key, words in data.terms.items()
+    }
+    rules = []
+    for spec in data.rules:
+        try:
+            rules.append(
+                Rule(
+                    spec=spec,
+                    category=data.category,
+                    guidance=spec.guidance or data.guidance,
+                    matchers=tuple([_compile(_expand_terms(p, terms)) for p in spec.patterns] + _lexicon_pattern(spec.lexicon)),
+                    context=tuple(_compile(_expand_terms(c, terms)) for c in spec.context),
+                    exceptions=tuple(_compile(_expand_terms(e, terms)) for e in spec.exceptions),
+                )
+            )
+        except re.error as exc:
+            raise RulesError(f"{name}: rule {spec.id}: bad regular expression after expanding terms: {exc}") from None
+    return rules
 
 
 def parse_rules_file(text: str, name: str) -> list[Rule]:
@@ -147,7 +165,7 @@ def parse_rules_file(text: str, name: str) -> list[Rule]:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise RulesError(f"{name}: {problems}") from None
-    return _rules_of(data)
+    return _rules_of(data, name)
 
 
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:

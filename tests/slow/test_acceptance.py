@@ -16,14 +16,16 @@ from tests.conftest import SHARED
 pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-QUESTION_SETS = [SHARED / "eval" / "dev-questions.jsonl", DATA / "questions-extra.jsonl"]
-DRAFT_SETS = [SHARED / "eval" / "dev-drafts.jsonl", DATA / "drafts-extra.jsonl"]
+# questions-extra is ours; the *-blind1 sets were written by a reviewer who had not seen the rules or the
+# thesaurus (their first scores are in the README), and have been used for development since.
+QUESTION_SETS = [SHARED / "eval" / "dev-questions.jsonl", DATA / "questions-extra.jsonl", DATA / "questions-blind1.jsonl"]
+DRAFT_SETS = [SHARED / "eval" / "dev-drafts.jsonl", DATA / "drafts-blind1.jsonl"]
 
 
 @pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda p: p.name)
 def test_question_set(real_assistant, path: Path):
-    if not path.exists():
-        pytest.skip(f"{path} not present")
+    if not path.exists() and path.is_relative_to(SHARED):
+        pytest.skip(f"{path} not present (../shared is not beside this checkout)")
     report = score_questions(real_assistant, read_jsonl(path))
     assert report["longest_passage"] <= 1000
     assert report["top1"] >= 0.9, report["misses"]
@@ -32,8 +34,8 @@ def test_question_set(real_assistant, path: Path):
 
 @pytest.mark.parametrize("path", DRAFT_SETS, ids=lambda p: p.name)
 def test_draft_set(real_assistant, path: Path):
-    if not path.exists():
-        pytest.skip(f"{path} not present")
+    if not path.exists() and path.is_relative_to(SHARED):
+        pytest.skip(f"{path} not present (../shared is not beside this checkout)")
     report = score_drafts(real_assistant, read_jsonl(path))
     assert report["clean_drafts_flagged"] == 0, report["errors"]
     assert report["min_precision"] >= 0.9, report["per_category"]
