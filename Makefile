@@ -23,7 +23,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/guidance-bot ask
+	$(BIN)/guidance-bot serve
 
 test: install
 	$(BIN)/python -m pytest

@@ -45,9 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("kind", choices=["questions", "drafts"])
     ev.add_argument("file")
     ev.add_argument("--json", action="store_true")
+    serve = sub.add_parser("serve", help="run the web chat, JSON API, health and metrics (and the chat platforms)")
+    serve.add_argument("--host", help="address to bind (default GUIDANCE_BOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default GUIDANCE_BOT_PORT or 3978)")
     bench = sub.add_parser("bench", help="measure cold start, warm latency, the encode+search floor and peak RSS")
     bench.add_argument("--iterations", type=int, default=300)
     bench.add_argument("--json", action="store_true")
+    from bot.guidance_cli import add_parsers
+
+    add_parsers(sub)  # `guidance ...` and `report` (officers)
     return parser
 
 
@@ -194,6 +200,21 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace, console: Console) -> int:
+    from bot.logs import configure_logging
+    from bot.serve import check_bind_security, run
+
+    settings = load_settings()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise UsageError("--port must be between 1 and 65535.")
+    settings = settings.model_copy(update=overrides)
+    check_bind_security(settings)
+    configure_logging(settings.log_level if settings.log_level != "WARNING" else "INFO")
+    run(settings)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     console = Console(stderr=False)
@@ -204,7 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     try:
         logging.basicConfig(level=load_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
-        handler = {"ask": _ask, "check": _check, "eval": _eval, "bench": _bench}[args.command]
+        if args.command in {"guidance", "report"}:
+            from bot.guidance_cli import run as run_guidance
+
+            return run_guidance(args)
+        handler = {"ask": _ask, "check": _check, "eval": _eval, "bench": _bench, "serve": _serve}[args.command]
         return handler(args, console)
     except (UsageError, InputError) as exc:
         errors.print(f"[bold red]Error:[/] {exc}", highlight=False)

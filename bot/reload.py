@@ -54,7 +54,7 @@ class Reloader:
     def current_version(self) -> int | None:
         """The store's current version, re-read only when another connection has committed since."""
         if self._db is None:
-            self._db = sqlite3.connect(self.store.db_path, timeout=5, isolation_level=None)
+            self._db = sqlite3.connect(self.store.db_path, timeout=5, isolation_level=None, check_same_thread=False)
         data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if data_version != self._data_version or self._current is None:
             row = self._db.execute("SELECT number FROM versions WHERE current = 1").fetchone()

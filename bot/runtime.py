@@ -6,6 +6,7 @@ Everything is built here and passed in explicitly; nothing below looks anything 
 from __future__ import annotations
 
 import gc
+import sqlite3
 from pathlib import Path
 
 from bot.assistant import Assistant
@@ -28,17 +29,33 @@ def build_assistant(
     embedder: Embedder | None = None,
     document: GuidanceDocument | None = None,
     retrieval: RetrievalSettings | None = None,
+    index_directory: Path | None = None,
 ) -> Assistant:
     """Load once per process; `gc.freeze()` then keeps the model's objects out of every later collection,
     which removes the ~200 ms full-collection pauses a loaded model otherwise causes."""
+    if document is None and settings.guidance_file is None:
+        document, index_directory = store_guidance(settings)  # the current published version
     document = document or load_guidance(settings)
     embedder = embedder or SentenceTransformerEmbedder()
-    index = load_or_build_index(document, embedder, index_dir(settings.data_dir))
+    index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir))
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
     checker = DraftChecker(document, load_rules(), embedder)
     gc.collect()
     gc.freeze()
     return Assistant(document, retriever, checker)
+
+
+def store_guidance(settings: Settings) -> tuple[GuidanceDocument | None, Path | None]:
+    """The store's current version and its index directory (a fresh data dir is seeded with the bundled
+    guidance as version 1); (None, None) when the data dir cannot hold a store, e.g. it is read-only."""
+    from knowledge.store import GuidanceStore
+
+    try:
+        store = GuidanceStore.open(settings.data_dir)
+    except (OSError, sqlite3.Error):
+        return None, None
+    number = store.current_number()
+    return store.document(number), store.index_dir(number)
 
 
 def index_dir(data_dir: Path) -> Path:
