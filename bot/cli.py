@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web chat, JSON API, health and metrics (and the chat platforms)")
     serve.add_argument("--host", help="address to bind (default GUIDANCE_BOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default GUIDANCE_BOT_PORT or 3978)")
+    serve.add_argument("--socket-mode", action="store_true", help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN)")
+    teams = sub.add_parser("teams-package", help="write the installable Microsoft Teams app zip")
+    from adapters.teams.package import add_arguments as add_teams_package_arguments  # standard library only
+
+    add_teams_package_arguments(teams)
     bench = sub.add_parser("bench", help="measure cold start, warm latency, the encode+search floor and peak RSS")
     bench.add_argument("--iterations", type=int, default=300)
     bench.add_argument("--json", action="store_true")
@@ -211,7 +216,7 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
     settings = settings.model_copy(update=overrides)
     check_bind_security(settings)
     configure_logging(settings.log_level if settings.log_level != "WARNING" else "INFO")
-    run(settings)
+    run(settings, slack_socket_mode=args.socket_mode)
     return EXIT_OK
 
 
@@ -225,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     try:
         logging.basicConfig(level=load_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+        if args.command == "teams-package":
+            from adapters.teams.package import run as run_teams_package
+
+            return run_teams_package(args)
         if args.command in {"guidance", "report"}:
             from bot.guidance_cli import run as run_guidance
 

@@ -143,11 +143,11 @@ def load_for_serving(settings: Settings) -> Assistant:
     return build_assistant(settings, embedder=embedder)
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, slack_socket_mode: bool = False) -> None:
     """Start serving; the model loads in the background while /healthz already answers."""
     from bot.platforms import platform_mounts
 
-    mounts, notes = platform_mounts(settings)
+    mounts, notes = platform_mounts(settings, slack_socket_mode)
     # Request threads mostly wait for the encoder threads, so there are more of them: enough that
     # concurrent questions reach the encoder together and batch.
     app = create_app(settings, lambda: load_for_serving(settings), mounts, request_threads=settings.workers * 4)
