@@ -71,12 +71,28 @@ def _access_middleware(metrics: Metrics) -> Callable:  # type: ignore[type-arg]
     return middleware
 
 
+def web_token(settings: Settings) -> str | None:
+    """The token the web chat and API require, or None: a token that is set is always required."""
+    return settings.web_token.get_secret_value() if settings.web_token and settings.web_token.get_secret_value() else None
+
+
 def check_bind_security(settings: Settings) -> None:
-    """Off loopback, the web chat and API must not be open to anyone who can reach the port."""
-    if not is_loopback(settings.host) and not (settings.web_token and settings.web_token.get_secret_value()):
+    """The web chat and API must not be open to anyone who can reach the port.
+
+    Without a token only a loopback bind is allowed, and not behind a reverse proxy (TRUST_PROXY):
+    there every remote caller arrives from loopback too.
+    """
+    if web_token(settings) is not None:
+        return
+    if not is_loopback(settings.host):
         raise SettingsError(
             f"GUIDANCE_BOT_WEB_TOKEN must be set to serve on {settings.host}: "
             "off loopback the web chat and API require a token."
+        )
+    if settings.trust_proxy:
+        raise SettingsError(
+            "GUIDANCE_BOT_WEB_TOKEN must be set when GUIDANCE_BOT_TRUST_PROXY is true: behind a reverse proxy "
+            "callers from anywhere arrive on loopback, so the web chat and API require a token."
         )
 
 
@@ -88,7 +104,7 @@ def create_app(
     `request_threads` bounds how many requests run core work at once (default: `settings.workers`).
     """
     check_bind_security(settings)
-    token = settings.web_token.get_secret_value() if settings.web_token and not is_loopback(settings.host) else None
+    token = web_token(settings)
     metrics = Metrics()
     host = AssistantHost(load, workers=request_threads or settings.workers, max_queue=settings.max_queue)
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)

@@ -74,6 +74,16 @@ def test_login_form_sets_a_session_cookie_that_opens_the_chat(guarded: LiveServe
     assert request(guarded.port, "POST", "/api/ask", {"q": "can I tweet?"}, forged).status == 401
 
 
+def test_a_token_set_on_loopback_is_required_too(settings, fake_assistant) -> None:
+    """Behind a reverse proxy on the same machine every caller is on loopback: a set token still applies."""
+    local = settings.model_copy(update={"web_token": SecretStr(TOKEN)})
+    with LiveServer(create_app(local, lambda: fake_assistant)) as live:
+        live.wait_ready()
+        assert request(live.port, "POST", "/api/ask", {"q": "can I tweet?"}).status == 401
+        assert request(live.port, "GET", "/").status == 302
+        assert request(live.port, "POST", "/api/ask", {"q": "can I tweet?"}, {"Authorization": f"Bearer {TOKEN}"}).status == 200
+
+
 def test_login_attempts_are_rate_limited(settings, fake_assistant) -> None:
     strict = settings.model_copy(
         update={"host": "0.0.0.0", "web_token": SecretStr(TOKEN), "rate_limit_per_minute": 1, "rate_limit_burst": 2}

@@ -30,7 +30,10 @@ pytestmark = [
 ]
 
 QUESTION = "can I tweet about this planning app?"
-DRAFT = "Lovely evening at the community centre. Councillor Jones is a crook and everyone knows it."
+DRAFT = (
+    "Lovely evening at the community centre. Councillor Jones is a crook and everyone knows it. "
+    "Ward page password is Tulip99 if anyone wants to post."
+)
 
 
 @pytest.fixture

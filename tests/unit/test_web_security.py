@@ -27,6 +27,12 @@ def test_off_loopback_without_token_refuses_to_start(tmp_path) -> None:
         check_bind_security(Settings(data_dir=tmp_path, host="0.0.0.0", web_token=SecretStr("")))
 
 
+def test_behind_a_reverse_proxy_without_token_refuses_to_start(tmp_path) -> None:
+    with pytest.raises(SettingsError, match="GUIDANCE_BOT_TRUST_PROXY"):
+        check_bind_security(Settings(data_dir=tmp_path, host="127.0.0.1", trust_proxy=True))
+    check_bind_security(Settings(data_dir=tmp_path, host="127.0.0.1", trust_proxy=True, web_token=SecretStr("s3cret-token")))
+
+
 def test_off_loopback_with_token_or_on_loopback_starts(tmp_path) -> None:
     check_bind_security(Settings(data_dir=tmp_path, host="0.0.0.0", web_token=SecretStr("s3cret-token")))
     check_bind_security(Settings(data_dir=tmp_path, host="127.0.0.1"))
