@@ -1,8 +1,9 @@
 """Who may use the web chat and JSON API, how often, and the headers every response carries.
 
-On loopback anyone on the machine may ask. Bound to any other address, `serve` refuses to start
-without GUIDANCE_BOT_WEB_TOKEN, and every request must carry it: `Authorization: Bearer <token>`,
-or the session cookie the login form sets. Health checks stay open for orchestrators; Slack and
+Without a token, only a loopback bind is allowed and anyone on the machine may ask. Bound to any
+other address (or behind a proxy, TRUST_PROXY), `serve` refuses to start without
+GUIDANCE_BOT_WEB_TOKEN; once a token is set every request must carry it: `Authorization: Bearer
+<token>`, or the session cookie the login form sets. Health checks stay open for orchestrators; Slack and
 Teams routes verify their own platform signatures instead.
 """
 
