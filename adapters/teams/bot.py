@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
@@ -24,10 +25,24 @@ from botbuilder.schema.teams import (
 )
 
 from adapters.teams import cards
-from adapters.teams.translate import PLATFORM, CardAction, card_action, extension_text, mentions_bot, scope, to_incoming, user_key
+from adapters.teams.officer import OfficerChat
+from adapters.teams.translate import (
+    PLATFORM,
+    CardAction,
+    card_action,
+    extension_text,
+    mentions_bot,
+    scope,
+    sent_file,
+    strip_bot_mention,
+    to_incoming,
+    user_key,
+)
 from bot.assistant import Assistant
-from bot.contracts import Reply
+from bot.contracts import AskResult, IncomingMessage, Reply
 from bot.host import AssistantHost, Busy, NotReady
+from bot.normalise import normalise_chat
+from bot.officer import OfficerDesk, OfficerResult
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +50,16 @@ CHECK_POST_COMMAND = "checkPost"
 EXTENSION_TIMEOUT_S = 4.5  # Teams gives an invoke 5 s; answer with a "try again" card rather than time out
 PRIVATE_SENT = "I've sent you the draft check in a private chat: checks are never shown in a channel."
 PRIVATE_FAILED = "Draft checks are private, so I can't show one here. Send me the draft in a personal chat with me."
+NO_UPLOADS = "This server doesn't take guidance files in chat (the guidance is fixed by its configuration)."
 
 
 class FeedbackSink(Protocol):
-    """Where helpful / not helpful presses go (bot.feedback.FeedbackLog); never given draft text."""
+    """What members asked and thought (bot.feedback.FeedbackLog); never given draft text. Teams passes ""
+    as a vote's question, like Slack: the log keeps question text only for unanswered questions."""
 
     def record(self, platform: str, user_id: str, helpful: bool, section_id: str, guidance_version: str, question: str) -> None: ...
+
+    def record_ask(self, platform: str, user_id: str, result: AskResult) -> None: ...
 
 
 def card_activity(card: cards.Card) -> Activity:
@@ -50,10 +69,17 @@ def card_activity(card: cards.Card) -> Activity:
 
 
 class GuidanceTeamsBot(TeamsActivityHandler):
-    def __init__(self, host: AssistantHost, feedback: FeedbackSink | None = None, extension_timeout: float = EXTENSION_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        host: AssistantHost,
+        feedback: FeedbackSink | None = None,
+        extension_timeout: float = EXTENSION_TIMEOUT_S,
+        desk: OfficerDesk | None = None,
+    ) -> None:
         self.host = host
         self.feedback = feedback
         self.extension_timeout = extension_timeout
+        self.officer = OfficerChat(desk) if desk is not None else None
 
     async def _run(self, work: Callable[[Assistant], Reply]) -> Reply:
         """Core work off the loop; a loading or overloaded server becomes a readable reply, not an error."""
@@ -63,6 +89,16 @@ class GuidanceTeamsBot(TeamsActivityHandler):
             return Reply("error", "I'm still starting up (loading the guidance). Please try again in a minute.")
         except Busy:
             return Reply("error", "I'm busy right now. Please try again in a moment.")
+
+    async def _handle(self, message: IncomingMessage) -> Reply:
+        """The core's reply; a question's outcome goes to the feedback log (a draft never does)."""
+        reply = await self._run(lambda assistant: assistant.handle(message))
+        if reply.kind == "answer" and reply.ask is not None and self.feedback is not None:
+            try:  # SQLite write: off the loop; a failing store never breaks the chat
+                await asyncio.to_thread(self.feedback.record_ask, PLATFORM, message.user_id, reply.ask)
+            except Exception as exc:  # noqa: BLE001
+                log.error("recording a Teams question failed", extra={"error": type(exc).__name__})
+        return reply
 
     # --- messages -------------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -74,11 +110,44 @@ class GuidanceTeamsBot(TeamsActivityHandler):
                 return
             await self._on_card_action(turn_context, action)
             return
+        if scope(activity) == "personal" and await self._officer_message(turn_context):
+            return
         if scope(activity) != "personal" and not mentions_bot(activity):
             return  # channel and group chat: only messages addressed to the bot
-        message = to_incoming(activity)
-        reply = await self._run(lambda assistant: assistant.handle(message))
+        reply = await self._handle(to_incoming(activity))
         await self._send_reply(turn_context, reply)
+
+    # --- officers (personal chat) ---------------------------------------------------------------
+    async def _officer_message(self, turn_context: TurnContext) -> bool:
+        """A guidance file or an officer command; False when the message is for the assistant."""
+        activity = turn_context.activity
+        file = sent_file(activity)
+        if self.officer is None:
+            if file is None:
+                return False
+            await turn_context.send_activity(NO_UPLOADS)
+            return True
+        if file is not None:
+            result = await self.officer.upload(activity, file)
+        else:
+            result = await self.officer.command(activity, normalise_chat(strip_bot_mention(activity)))
+            if result is None:
+                return False
+        await self._send_officer_result(turn_context, result)
+        return True
+
+    async def _officer_button(self, turn_context: TurnContext, action: CardAction) -> OfficerResult:
+        if self.officer is None:
+            return OfficerResult(False, "error", NO_UPLOADS)
+        result = await self.officer.button(turn_context.activity, action)
+        note = await self.officer.announce(turn_context, result)
+        return replace(result, text=f"{result.text}\n{note}") if note else result
+
+    async def _send_officer_result(self, turn_context: TurnContext, result: OfficerResult) -> None:
+        await turn_context.send_activity(card_activity(cards.officer_card(result)))
+        note = await self.officer.announce(turn_context, result) if self.officer is not None else None
+        if note:
+            await turn_context.send_activity(note)
 
     async def _send_reply(self, turn_context: TurnContext, reply: Reply) -> None:
         personal = scope(turn_context.activity) == "personal"
@@ -120,12 +189,13 @@ class GuidanceTeamsBot(TeamsActivityHandler):
     async def _on_card_action(self, turn_context: TurnContext, action: CardAction) -> None:
         if action.kind == "feedback":
             await turn_context.send_activity(await self._record_feedback(turn_context, action))
+        elif action.kind == "officer":
+            await turn_context.send_activity(card_activity(cards.officer_card(await self._officer_button(turn_context, action))))
         elif action.kind == "section":
             reply = await self._run(lambda assistant: assistant.whole_section(action.section_id))
             await self._send_reply(turn_context, reply)
         else:
-            message = to_incoming(turn_context.activity, force=action.force, text=action.text)
-            reply = await self._run(lambda assistant: assistant.handle(message))
+            reply = await self._handle(to_incoming(turn_context.activity, force=action.force, text=action.text))
             await self._send_reply(turn_context, reply)
 
     async def _record_feedback(self, turn_context: TurnContext, action: CardAction) -> str:
@@ -133,9 +203,7 @@ class GuidanceTeamsBot(TeamsActivityHandler):
             return "Thanks. (Feedback is not being recorded on this server.)"
         sink = self.feedback
         try:  # the store may write a file: off the loop; a failing store never breaks the chat
-            await asyncio.to_thread(
-                sink.record, PLATFORM, user_key(turn_context.activity), action.helpful, action.section_id, action.version, action.question
-            )
+            await asyncio.to_thread(sink.record, PLATFORM, user_key(turn_context.activity), action.helpful, action.section_id, action.version, "")
         except Exception as exc:  # noqa: BLE001
             log.error("recording Teams feedback failed", extra={"error": type(exc).__name__})
             return "Sorry, I couldn't record that feedback just now."
@@ -150,11 +218,12 @@ class GuidanceTeamsBot(TeamsActivityHandler):
             card = cards.message_card("That button is from an older version of this app; please ask again.", warning=True)
         elif action.kind == "feedback":
             card = cards.message_card(await self._record_feedback(turn_context, action))
+        elif action.kind == "officer":
+            card = cards.officer_card(await self._officer_button(turn_context, action))
         elif action.kind == "section":
             card = cards.reply_card(await self._run(lambda a: a.whole_section(action.section_id)), personal=False)
         else:
-            message = to_incoming(turn_context.activity, force=action.force, text=action.text)
-            reply = await self._run(lambda a: a.handle(message))
+            reply = await self._handle(to_incoming(turn_context.activity, force=action.force, text=action.text))
             if reply.private and scope(turn_context.activity) != "personal":
                 reply = Reply("error", PRIVATE_FAILED)
             card = cards.reply_card(reply, personal=scope(turn_context.activity) == "personal")
@@ -191,11 +260,12 @@ class GuidanceTeamsBot(TeamsActivityHandler):
     async def _dialog_button(self, turn_context: TurnContext, pressed: CardAction) -> MessagingExtensionActionResponse:
         if pressed.kind == "feedback":
             return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=await self._record_feedback(turn_context, pressed)))
+        if pressed.kind == "officer":  # officer buttons are never on a dialog: treat as stale
+            return self._dialog(cards.message_card("That button is from an older version of this app; please ask again.", warning=True))
         if pressed.kind == "section":
             reply = await self._run(lambda a: a.whole_section(pressed.section_id))
         else:
-            message = to_incoming(turn_context.activity, force=pressed.force, text=pressed.text)
-            reply = await self._run(lambda a: a.handle(message))
+            reply = await self._handle(to_incoming(turn_context.activity, force=pressed.force, text=pressed.text))
         return self._dialog(cards.reply_card(reply, personal=False))
 
     @staticmethod

@@ -6,12 +6,15 @@ Pure JSON building: no SDK import. Buttons are Action.Submit whose data carries 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.assistant import MAX_QUESTION_CHARS
 from bot.contracts import AskResult, CheckResult, Reply
 
 from adapters.teams.translate import ACTION_KEY
+
+if TYPE_CHECKING:
+    from bot.officer import OfficerResult, Preview
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -52,8 +55,9 @@ def attachment(card: Card) -> dict[str, Any]:
     return {"contentType": CONTENT_TYPE, "content": card}
 
 
-def _feedback(section_id: str, version: str, question: str) -> list[Card]:
-    common = {ACTION_KEY: "feedback", "sectionId": section_id, "version": version, "question": question}
+def _feedback(section_id: str, version: str) -> list[Card]:
+    """Helpful / Not helpful; the data names the section and version only, never the member's text."""
+    common = {ACTION_KEY: "feedback", "sectionId": section_id, "version": version}
     return [_submit("Helpful", helpful=True, **common), _submit("Not helpful", helpful=False, **common)]
 
 
@@ -74,12 +78,12 @@ def answer_card(result: AskResult, fallback: str, *, offer_switch: bool, source_
             _quote(best.passage),
             _text(f"Guidance version {_md(result.guidance_version)} · section {_md(best.section_id)}", isSubtle=True, size="Small"),
         ]
-        actions += _feedback(best.section_id, result.guidance_version, result.question)
+        actions += _feedback(best.section_id, result.guidance_version)
         actions.append(_section_button(best.section_id))
     else:
         body = [_text("Not covered by the guidance", weight="Bolder", size="Medium"), _text(_md(result.message))]
         actions += [_section_button(r.section_id, f"Show: {r.title}"[:60]) for r in result.results[:3]]
-        actions += _feedback("", result.guidance_version, result.question)
+        actions += _feedback("", result.guidance_version)
     if offer_switch and source_text:
         actions.append(_switch("draft", source_text))
     return _card(body, actions, fallback)
@@ -107,7 +111,7 @@ def check_card(result: CheckResult, fallback: str, *, offer_switch: bool, source
         body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": items})
     body.append(_text(f"Guidance version {_md(result.guidance_version)}. The draft is not stored.", isSubtle=True, size="Small"))
     first = result.flags[0].section_id if result.flags else ""
-    actions = _feedback(first, result.guidance_version, "")  # never the draft text
+    actions = _feedback(first, result.guidance_version)  # never the draft text
     if offer_switch and source_text and len(source_text) <= MAX_QUESTION_CHARS:
         actions.append(_switch("question", source_text))
     return _card(body, actions, fallback)
@@ -139,6 +143,56 @@ def reply_card(reply: Reply, *, personal: bool) -> Card:
     if reply.kind == "section":
         return section_card(reply)
     return message_card(reply.text, warning=reply.kind == "error")
+
+
+DIFF_LINES = 24  # a preview shows the start of the diff; the CLI's `guidance diff` shows all of it
+_DIFF_COLOUR = {"+": "Good", "-": "Attention", "@": "Accent"}
+
+
+def _diff_excerpt(diff: str) -> Card:
+    """The diff's first lines as plain runs (RichTextBlock reads no Markdown, so `-`/`+` stay literal)."""
+    lines = [line for line in diff.splitlines() if not line.startswith(("---", "+++"))]
+    shown = [line if len(line) <= 160 else line[:159] + "…" for line in lines[:DIFF_LINES]]
+    if len(lines) > DIFF_LINES:
+        shown.append(f"… {len(lines) - DIFF_LINES} more lines (guidance-bot guidance diff shows them all)")
+    runs = [
+        {"type": "TextRun", "text": line + "\n", "fontType": "Monospace", "size": "Small", **({"color": _DIFF_COLOUR[line[0]]} if line[:1] in _DIFF_COLOUR else {})}
+        for line in shown
+    ]
+    return {"type": "RichTextBlock", "inlines": runs or [{"type": "TextRun", "text": "(no differences in the text)"}]}
+
+
+def preview_card(preview: Preview) -> Card:
+    """What publishing a file would change, with Publish / Cancel buttons carrying the preview's id."""
+
+    def titles(refs: tuple[Any, ...]) -> str:
+        return _md("; ".join(r.title for r in refs)) or "none"
+
+    body = [
+        _text(f"Preview: guidance version {preview.version}", weight="Bolder", size="Medium"),
+        _text(f"{_md(preview.filename)}: {preview.sections} sections, {preview.passages} passages. Version {preview.current_version} is current; nothing changes until you publish."),
+        {"type": "FactSet", "facts": [
+            {"title": "Added", "value": titles(preview.added)},
+            {"title": "Removed", "value": titles(preview.removed)},
+            {"title": "Changed", "value": titles(preview.changed)},
+        ]},
+        {"type": "Container", "style": "emphasis", "items": [_diff_excerpt(preview.diff)]},
+    ]
+    if not (preview.added or preview.removed or preview.changed):
+        body.insert(2, _text("The text is the same as the current version.", color="Warning"))
+    data = {ACTION_KEY: "officer", "previewId": preview.preview_id}
+    actions = [
+        {**_submit(f"Publish version {preview.version}", command="publish", **data), "style": "positive"},
+        _submit("Cancel", command="cancel", **data),
+    ]
+    return _card(body, actions, preview.summary)
+
+
+def officer_card(result: OfficerResult) -> Card:
+    """An officer command's outcome: the preview card, or its message (a refusal or error in red)."""
+    if result.preview is not None:
+        return preview_card(result.preview)
+    return message_card(result.text, warning=not result.ok)
 
 
 EXAMPLE_QUESTION = "Can I tweet about a planning application?"

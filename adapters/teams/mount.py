@@ -19,6 +19,7 @@ from adapters.teams.settings import TeamsSettings, load_teams_settings
 if TYPE_CHECKING:
     from adapters.teams.bot import FeedbackSink
     from bot.host import AssistantHost
+    from bot.officer import OfficerDesk
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,9 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def make_handler(teams: TeamsSettings, host: AssistantHost, feedback: FeedbackSink | None = None) -> Callable:  # type: ignore[type-arg]
-    """The aiohttp handler for /api/messages, with its adapter and bot (SDK imports stay in this folder)."""
+def make_handler(teams: TeamsSettings, host: AssistantHost, feedback: FeedbackSink | None = None, desk: OfficerDesk | None = None) -> Callable:  # type: ignore[type-arg]
+    """The aiohttp handler for /api/messages, with its adapter and bot (SDK imports stay in this folder).
+    `desk` enables the officers' publish / history / rollback flows in personal chat."""
     from botbuilder.core import TurnContext, serializer_helper
     from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
     from botbuilder.schema import Activity
@@ -45,7 +47,7 @@ def make_handler(teams: TeamsSettings, host: AssistantHost, feedback: FeedbackSi
 
     auth = ConfigurationBotFrameworkAuthentication(teams.sdk_configuration())
     adapter = CloudAdapter(auth)
-    bot = GuidanceTeamsBot(host, feedback)
+    bot = GuidanceTeamsBot(host, feedback, desk=desk)
 
     async def on_error(context: TurnContext, error: Exception) -> None:
         log.error("teams turn failed", extra={"error": type(error).__name__, "activity_type": context.activity.type})
@@ -98,9 +100,10 @@ def build_mount(settings: Settings | None = None, teams: TeamsSettings | None = 
             )
 
     def mount(app: web.Application, host: AssistantHost) -> None:
-        from bot.reload import FEEDBACK_KEY  # serve puts the feedback log on the app before mounting platforms
+        # serve puts the feedback log and the officer desk on the app before mounting platforms
+        from bot.reload import FEEDBACK_KEY, OFFICER_DESK_KEY
 
-        app.router.add_post(ROUTE, make_handler(teams, host, feedback or app.get(FEEDBACK_KEY)))
+        app.router.add_post(ROUTE, make_handler(teams, host, feedback or app.get(FEEDBACK_KEY), app.get(OFFICER_DESK_KEY)))
 
     if not teams.authenticated:
         return mount, UNAUTHENTICATED_WARNING

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from bot.contracts import IncomingMessage
 from bot.normalise import normalise_chat
@@ -24,11 +26,15 @@ Scope = Literal["personal", "channel", "groupChat"]
 _AT_TAG = re.compile(r"<at>([^<]*)</at>", re.I)
 
 
-def user_key(activity: Activity) -> str:
-    """The neutral user id: the Entra object id when Teams sends it (stable across chats), else the channel id."""
+def user_id(activity: Activity) -> str:
+    """The sender's Entra object id when Teams sends it (stable across chats), else their channel id."""
     sender = activity.from_property
-    ident = (getattr(sender, "aad_object_id", None) or getattr(sender, "id", None) or "unknown") if sender else "unknown"
-    return f"{PLATFORM}:{ident}"
+    return (getattr(sender, "aad_object_id", None) or getattr(sender, "id", None) or "unknown") if sender else "unknown"
+
+
+def user_key(activity: Activity) -> str:
+    """The neutral user id: `teams:<aad object id>`, as GUIDANCE_OFFICERS lists Teams officers."""
+    return f"{PLATFORM}:{user_id(activity)}"
 
 
 def scope(activity: Activity) -> Scope:
@@ -106,13 +112,15 @@ def extension_text(value: Any) -> str:
 class CardAction:
     """A press of one of our Adaptive Card buttons, validated: anything else in `value` is ignored."""
 
-    kind: Literal["feedback", "section", "switch"]
+    kind: Literal["feedback", "section", "switch", "officer"]
     helpful: bool = False
     section_id: str = ""
     version: str = ""
     question: str = ""
     text: str = ""
     force: Literal["question", "draft"] | None = None
+    command: Literal["publish", "cancel"] | None = None  # officer preview buttons
+    preview_id: str = ""
 
 
 ACTION_KEY = "guidanceAction"  # the key our buttons put in Action.Submit data
@@ -142,4 +150,55 @@ def card_action(value: Any) -> CardAction | None:
         return CardAction("section", section_id=_str(value, "sectionId", 300))
     if kind == "switch" and value.get("force") in ("question", "draft") and _str(value, "text").strip():
         return CardAction("switch", text=_str(value, "text"), force=value["force"])
+    if kind == "officer" and value.get("command") in ("publish", "cancel") and _PREVIEW_ID.fullmatch(_str(value, "previewId", 100)):
+        return CardAction("officer", command=value["command"], preview_id=_str(value, "previewId", 100))
     return None
+
+
+_PREVIEW_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+_NOT_A_FILE = ("image/", "text/html", "application/vnd.microsoft.card.", "application/vnd.microsoft.teams.card.")
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file sent to the bot: its name (with an extension, which decides how it is read) and where to get it."""
+
+    name: str
+    url: str
+
+
+def sent_file(activity: Activity) -> FileRef | None:
+    """The file in a message: Teams' file.download.info attachment (personal chat with supportsFiles),
+    or any other attachment with a contentUrl (the Bot Framework Emulator). Inline images, HTML and cards
+    are not files; `url` is "" when Teams sent no download link."""
+    for attachment in activity.attachments or []:
+        kind = (getattr(attachment, "content_type", None) or "").lower()
+        name = str(getattr(attachment, "name", None) or "")[:200]
+        if kind == FILE_DOWNLOAD_INFO:
+            content = attachment.content if isinstance(attachment.content, Mapping) else {}
+            url, file_type = content.get("downloadUrl"), content.get("fileType")
+            if isinstance(file_type, str) and file_type.isalnum() and not PurePosixPath(name).suffix:
+                name = f"{name or 'guidance'}.{file_type.lower()}"
+            return FileRef(name or "guidance", url if isinstance(url, str) and _web_url(url) else "")
+        url = getattr(attachment, "content_url", None)
+        if kind.startswith(_NOT_A_FILE) or not isinstance(url, str) or not _web_url(url):
+            continue
+        return FileRef(name or unquote(PurePosixPath(urlsplit(url).path).name) or "guidance", url)
+    return None
+
+
+def _web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def announce_conversation(setting: str) -> str:
+    """The Teams conversation to announce in, from GUIDANCE_ANNOUNCE_CHANNEL: its `teams:` entry when the
+    setting names one per platform (`slack:C123,teams:19:abc@thread.tacv2`), else the first unqualified one."""
+    entries = [e.strip() for e in setting.split(",") if e.strip()]
+    for entry in entries:
+        platform, _, rest = entry.partition(":")
+        if platform.lower() == PLATFORM and rest:
+            return rest
+    return next((e for e in entries if e.partition(":")[0].lower() not in ("slack", "web")), "")

@@ -24,6 +24,9 @@ class RecordingFeedback:
     def record(self, platform: str, user_id: str, helpful: bool, section_id: str, guidance_version: str, question: str) -> None:
         self.calls.append((platform, user_id, helpful, section_id, guidance_version, question))
 
+    def record_ask(self, platform: str, user_id: str, result: Any) -> None:
+        self.calls.append(("ask", platform, user_id, result.question, result.answered))
+
 
 def _template(conversation_type: str) -> Activity:
     return Activity(
@@ -180,8 +183,17 @@ def test_feedback_buttons_are_recorded_without_message_text(fake_assistant, help
     data = _actions(_card(answer))["Helpful" if helpful else "Not helpful"]["data"]
     [[thanks]] = _turns(fake_assistant, "personal", [Activity(type="message", value=data)], feedback)
     expected = fake_assistant.ask(QUESTION)
-    assert feedback.calls == [("teams", "teams:aad-1", helpful, expected.results[0].section_id, expected.guidance_version, expected.question)]
+    assert "question" not in data  # the button carries no member text, and none is recorded (as in Slack)
+    assert feedback.calls == [("teams", "teams:aad-1", helpful, expected.results[0].section_id, expected.guidance_version, "")]
     assert "thanks" in thanks.text.lower()
+
+
+def test_every_question_is_recorded_and_a_draft_never_is(fake_assistant) -> None:
+    feedback = RecordingFeedback()
+    [[answer]] = _turns(fake_assistant, "personal", [Activity(type="message", text=QUESTION)], feedback)
+    switched = _actions(_card(answer))[cards.AS_DRAFT]["data"]
+    _turns(fake_assistant, "personal", [Activity(type="message", text=DRAFT), Activity(type="message", value=switched)], feedback)
+    assert feedback.calls == [("ask", "teams", "teams:aad-1", QUESTION, fake_assistant.ask(QUESTION).answered)]
 
 
 def test_show_the_whole_section(fake_assistant) -> None:
