@@ -8,10 +8,11 @@ listener goes on as a task that awaits `host.run(...)` and posts with the Web AP
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
@@ -20,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import ids
 from adapters.slack.blocks import Rendered, render_reply, thanks_blocks
 from adapters.slack.deliver import Target, deliver, is_dm_channel, send
+from adapters.slack.officer import OfficerFlows
 from adapters.slack.settings import SlackSettings
 from adapters.slack.translate import (
     PLATFORM,
@@ -28,12 +30,14 @@ from adapters.slack.translate import (
     draft_to_incoming,
     is_direct_message,
     is_ignored_message,
+    is_officer_command,
     mention_to_incoming,
     message_to_incoming,
     modal_draft,
     parse_vote,
     question_to_incoming,
     retry_number,
+    shared_file,
     shortcut_message_to_incoming,
     thread_of,
     user_key,
@@ -41,6 +45,11 @@ from adapters.slack.translate import (
 from adapters.slack.views import checking_modal, draft_modal, home_view, loading_home, section_modal
 from bot.contracts import IncomingMessage, Reply
 from bot.host import AssistantHost, Busy, NotReady
+from bot.officer import USAGE as OFFICER_USAGE
+
+if TYPE_CHECKING:
+    from bot.contracts import AskResult
+    from bot.officer import OfficerDesk
 
 log = logging.getLogger(__name__)
 _VIEW_KEYS = ("type", "callback_id", "title", "close", "submit", "private_metadata")
@@ -53,6 +62,15 @@ class FeedbackRecorder(Protocol):
     """
 
     def __call__(self, platform: str, user_id: str, helpful: bool, section_id: str, guidance_version: str, question: str) -> Any: ...
+
+
+class AskRecorder(Protocol):
+    """Where answered questions go for the officers' report (FeedbackLog.record_ask fits it): the log
+    keeps what its settings allow (by default the redacted text of unanswered questions only)."""
+
+    def __call__(self, platform: str, user_id: str, result: AskResult) -> Any: ...
+
+NO_DESK = "Publishing guidance from chat is not available here: this server answers from a fixed guidance file."
 
 
 def quiet_logger() -> logging.Logger:
@@ -93,8 +111,13 @@ def build_app(
     record_feedback: FeedbackRecorder | None = None,
     *,
     socket_mode: bool = False,
+    desk: OfficerDesk | None = None,
+    record_ask: AskRecorder | None = None,
 ) -> AsyncApp:
-    """The bolt app for HTTP (`socket_mode=False`, signatures verified) or Socket Mode (no signing secret)."""
+    """The bolt app for HTTP (`socket_mode=False`, signatures verified) or Socket Mode (no signing secret).
+
+    With a `desk`, officers can publish, roll back and list versions from Slack; `record_ask` receives
+    every answered question (never a draft) for the officers' report."""
     logger = quiet_logger()
     client = AsyncWebClient(token=slack.secret("bot_token"), base_url=slack.api_url, logger=logger)
     app = AsyncApp(
@@ -105,9 +128,28 @@ def build_app(
         logger=logger,
     )
     seen = SeenEvents()
+    officers = OfficerFlows(desk, slack) if desk is not None else None
 
     async def answer(message: IncomingMessage) -> Reply:
-        return await run_core(host, lambda assistant: assistant.handle(message))
+        reply = await run_core(host, lambda assistant: assistant.handle(message))
+        if reply.kind == "help" and officers is not None and officers.is_officer(message.user_id.removeprefix(f"{PLATFORM}:")):
+            reply = dataclasses.replace(reply, text=f"{reply.text}\n\n{OFFICER_USAGE}")
+        return reply
+
+    async def remember(message: IncomingMessage, reply: Reply) -> None:
+        """After the answer is sent: the question for the officers' report (a draft check never is)."""
+        if record_ask is not None and reply.kind == "answer" and reply.ask is not None and message.force != "draft":
+            await _record_ask(record_ask, message.user_id, reply.ask)
+
+    async def officer_command(client: AsyncWebClient, slack_user: str, text: str, target: Target) -> bool:
+        """True when `text` was an officer command and has been answered (or refused)."""
+        if not is_officer_command(text):
+            return False
+        if officers is None:  # `/guidance history` says why; plain DM text goes to the assistant
+            if text.lstrip().startswith("/"):
+                await send(client, target, render_reply(Reply("error", NO_DESK, private=True)))
+            return text.lstrip().startswith("/")
+        return await officers.command(client, slack_user, text, target)
 
     @app.middleware
     async def drop_duplicate_events(body: dict[str, Any], request: Any, next: Callable[[], Any]) -> BoltResponse | None:
@@ -120,19 +162,32 @@ def build_app(
 
     @app.event("message")
     async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if shared_file(event) is not None:  # an officer sending a guidance file
+            if officers is not None:
+                await officers.on_file(event, client)
+            else:
+                await send(client, Target(channel=str(event.get("channel", ""))), render_reply(Reply("error", NO_DESK)))
+            return
         if is_ignored_message(event) or not is_direct_message(event):
             return
-        reply = await answer(message_to_incoming(event))
-        await deliver(client, Target(channel=str(event.get("channel", "")), user=str(event["user"])), reply)
+        message = message_to_incoming(event)
+        target = Target(channel=str(event.get("channel", "")), user=str(event["user"]))
+        if await officer_command(client, str(event["user"]), message.text, target):
+            return
+        reply = await answer(message)
+        await deliver(client, target, reply)
+        await remember(message, reply)
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
         channel = str(event.get("channel", ""))
         if is_ignored_message(event) or is_dm_channel(channel):  # a DM mention also arrives as message.im
             return
-        reply = await answer(mention_to_incoming(event))
+        message = mention_to_incoming(event)
+        reply = await answer(message)
         target = Target(channel=channel, thread_ts=thread_of(event), user=str(event["user"]), private=reply.private)
         await deliver(client, target, reply)
+        await remember(message, reply)
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -147,9 +202,15 @@ def build_app(
     @app.command(ids.COMMAND)
     async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        reply = await answer(command_to_incoming(command))
-        target = Target(response_url=str(command.get("response_url", "")), channel=str(command.get("channel_id", "")), user=str(command.get("user_id", "")), private=True)
+        user = str(command.get("user_id", ""))
+        target = Target(response_url=str(command.get("response_url", "")), channel=str(command.get("channel_id", "")), user=user, private=True)
+        text = str(command.get("text", ""))
+        if await officer_command(client, user, f"{ids.COMMAND} {text}", target):  # members get the refusal
+            return
+        message = command_to_incoming(command)
+        reply = await answer(message)
         await deliver(client, target, reply)
+        await remember(message, reply)
 
     @app.shortcut(ids.MESSAGE_SHORTCUT)
     async def on_check_post(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
@@ -215,11 +276,33 @@ def build_app(
         target = _action_target(body)
         in_channel = bool(target.response_url)
         to_core = draft_to_incoming if action.get("action_id") == ids.ACTION_AS_DRAFT else question_to_incoming
-        await deliver(client, target, await answer(to_core(text, user, in_channel)))
+        message = to_core(text, user, in_channel)
+        reply = await answer(message)
+        await deliver(client, target, reply)
+        await remember(message, reply)
 
     app.action(ids.ACTION_AS_DRAFT)(on_switch)
     app.action(ids.ACTION_AS_QUESTION)(on_switch)
+
+    async def on_officer_button(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        if officers is not None:
+            await officers.on_button(ack, body, action, client)
+        else:
+            await ack()
+
+    app.action(ids.ACTION_PUBLISH)(on_officer_button)
+    app.action(ids.ACTION_CANCEL)(on_officer_button)
     return app
+
+
+async def _record_ask(record: AskRecorder, user_id: str, result: AskResult) -> None:
+    """Store an answered question off the event loop; a failing store never breaks Slack."""
+    try:
+        outcome = await asyncio.to_thread(record, PLATFORM, user_id, result)
+        if inspect.isawaitable(outcome):
+            await outcome
+    except Exception as exc:
+        log.error("recording a Slack question failed", extra={"error": type(exc).__name__})
 
 
 async def _record(record: FeedbackRecorder, user_id: str, helpful: bool, section_id: str, version: str) -> None:

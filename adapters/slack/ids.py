@@ -17,6 +17,8 @@ ACTION_NOT_HELPFUL = "feedback_not_helpful"
 ACTION_SHOW_SECTION = "show_section"
 ACTION_AS_DRAFT = "switch_to_draft"
 ACTION_AS_QUESTION = "switch_to_question"
+ACTION_PUBLISH = "guidance_publish"  # officer preview buttons; their value is the preview id
+ACTION_CANCEL = "guidance_cancel"
 
 EVENTS = ("app_mention", "message.im", "app_home_opened")  # bot events in the manifest
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "im:write")
+BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "files:read", "im:history", "im:write")  # files:read: officers' guidance files

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from adapters.slack.app import FeedbackRecorder, build_app
+from adapters.slack.app import AskRecorder, FeedbackRecorder, build_app
 from adapters.slack.settings import SlackSettings, load_slack_settings
 from bot.host import AssistantHost
+from bot.officer import OfficerDesk
 from bot.settings import Settings
 
 EVENTS_PATH = "/slack/events"
@@ -56,6 +57,21 @@ def feedback_from(app: web.Application) -> FeedbackRecorder | None:
     return log_.record if log_ is not None else None
 
 
+def officer_desk_from(app: web.Application) -> OfficerDesk | None:
+    """The OfficerDesk `serve` puts on the app (None when it answers from a pinned guidance file)."""
+    from bot.reload import OFFICER_DESK_KEY
+
+    return app.get(OFFICER_DESK_KEY)
+
+
+def ask_recorder_from(app: web.Application) -> AskRecorder | None:
+    """FeedbackLog.record_ask from the app: what members asked, for the officers' report."""
+    from bot.reload import FEEDBACK_KEY
+
+    log_ = app.get(FEEDBACK_KEY)
+    return log_.record_ask if log_ is not None else None
+
+
 def build_mount(
     settings: Settings,
     slack: SlackSettings | None = None,
@@ -72,7 +88,7 @@ def build_mount(
         return None, "Slack: not mounted: SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be verified."
 
     def mount(app: web.Application, host: AssistantHost) -> None:
-        bolt_app = build_app(slack, host, record_feedback or feedback_from(app))
+        bolt_app = build_app(slack, host, record_feedback or feedback_from(app), desk=officer_desk_from(app), record_ask=ask_recorder_from(app))
         app.router.add_post(EVENTS_PATH, events_handler(bolt_app))
         app.cleanup_ctx.append(shared_session(bolt_app.client))
 

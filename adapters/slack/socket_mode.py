@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
-from adapters.slack.app import FeedbackRecorder, build_app
-from adapters.slack.mount import feedback_from
+from adapters.slack.app import AskRecorder, FeedbackRecorder, build_app
+from adapters.slack.mount import ask_recorder_from, feedback_from, officer_desk_from
 from adapters.slack.settings import SlackSettings, load_slack_settings
 from bot.host import AssistantHost
+from bot.officer import OfficerDesk
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ async def run_socket_mode(
     record_feedback: FeedbackRecorder | None = None,
     *,
     stop: asyncio.Event | None = None,
+    desk: OfficerDesk | None = None,
+    record_ask: AskRecorder | None = None,
 ) -> None:
     """Connect to Slack over Socket Mode and handle requests until `stop` is set (or the task is cancelled)."""
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -39,7 +42,7 @@ async def run_socket_mode(
         raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
     if not slack.secret("bot_token"):
         raise ValueError("SLACK_BOT_TOKEN must be set for Socket Mode")
-    bolt_app = build_app(slack, host, record_feedback, socket_mode=True)
+    bolt_app = build_app(slack, host, record_feedback, socket_mode=True, desk=desk, record_ask=record_ask)
     handler = AsyncSocketModeHandler(bolt_app, app_token=app_token, web_client=bolt_app.client)
     session = aiohttp.ClientSession()  # one keep-alive session for the answers' Web API calls
     bolt_app.client.session = session
@@ -76,7 +79,9 @@ def build_socket_mode_mount(
         async def connection(app: web.Application) -> AsyncIterator[None]:
             stop = asyncio.Event()
             recorder = record_feedback or feedback_from(app)
-            task = asyncio.get_running_loop().create_task(run_socket_mode(app_token, host, chosen, recorder, stop=stop))
+            task = asyncio.get_running_loop().create_task(
+                run_socket_mode(app_token, host, chosen, recorder, stop=stop, desk=officer_desk_from(app), record_ask=ask_recorder_from(app))
+            )
             task.add_done_callback(_report_failure)
             yield
             stop.set()

@@ -22,6 +22,9 @@ MAX_BUTTON_VALUE = 2_000  # Slack's limit on a button's value
 _CHECK_WORD = re.compile(r"^\s*check\b[:\s-]*", re.I)
 _ASK_WORD = re.compile(r"^\s*ask\b[:\s-]*", re.I)
 _HELP = {"", "help", "?", "usage"}
+# An officer command is the whole text: a verb and at most one argument ("rollback 2", "history").
+# "history of the rules on tweeting?" is a question, so it still reaches the assistant.
+_OFFICER_COMMAND = re.compile(r"^\s*(?:/?guidance\s+)?(publish|cancel|history|rollback)\b\s*(?:to\s+|version\s+|v)?\S*\s*$", re.I)
 
 
 def user_key(slack_user: str) -> str:
@@ -39,6 +42,25 @@ def is_ignored_message(event: Mapping[str, Any]) -> bool:
         or not event.get("user")
         or not isinstance(event.get("text"), str)
     )
+
+
+def is_officer_command(text: str) -> bool:
+    """Text that is one of the officer verbs (publish, cancel, history, rollback N), not a question."""
+    return bool(_OFFICER_COMMAND.match(text))
+
+
+def shared_file(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first file a person shared with the bot in a DM (a guidance upload), or None.
+
+    Slack sends it as a `message` event with subtype `file_share` and `files`; bots' uploads are ignored.
+    """
+    files = event.get("files")
+    if event.get("subtype") not in (None, "file_share") or not isinstance(files, list) or not files:
+        return None
+    if event.get("bot_id") or event.get("bot_profile") or not event.get("user") or not is_direct_message(event):
+        return None
+    first = files[0]
+    return first if isinstance(first, dict) and first.get("id") else None
 
 
 def is_direct_message(event: Mapping[str, Any]) -> bool:

@@ -4,6 +4,8 @@ Like bolt-python's own mock_web_api_server: answers `ok: true` with plausible fi
 and lets a test make a method fail (`fake.fail["chat.postEphemeral"] = "not_in_channel"`). Response
 URLs (`fake.response_url("x")`) accept POSTs too, as Slack's do. `send_envelope` pushes a Socket
 Mode envelope to the connected client and `acks` records the envelope ids it acknowledged.
+`add_file` uploads a file: files.info then describes it and its `url_private_download` (on this
+loopback server) serves the bytes only with `Authorization: Bearer <bot_token>`, as Slack's do.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ def _decode(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class FakeSlackApi:
-    def __init__(self) -> None:
+    def __init__(self, bot_token: str = "xoxb-test") -> None:
+        self.bot_token = bot_token
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.calls: list[Call] = []
         self.fail: dict[str, str] = {}
         self.acks: list[dict[str, Any]] = []
@@ -62,6 +66,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/link", self._websocket)
+        app.router.add_get("/files-pri/{id}/{name}", self._file)
         self.server = LiveServer(app)
 
     # lifecycle -------------------------------------------------------------------------------
@@ -82,6 +87,15 @@ class FakeSlackApi:
 
     def response_url(self, key: str) -> str:
         return f"{self.url}/response/{key}"
+
+    def add_file(self, name: str, data: bytes, *, mimetype: str = "text/plain", size: int | None = None) -> dict[str, Any]:
+        """Store a file as if uploaded; returns the file object a `file_share` message event carries."""
+        file_id = f"F{len(self.files) + 1:08d}"
+        url = f"{self.url}/files-pri/{file_id}/{name}"
+        info = {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "size": len(data) if size is None else size,
+                "url_private": url, "url_private_download": url + "?download=1"}
+        self.files[file_id] = (info, data)
+        return dict(info)
 
     # recording -------------------------------------------------------------------------------
     def _record(self, call: Call) -> None:
@@ -149,10 +163,23 @@ class FakeSlackApi:
             view = params.get("view") if isinstance(params.get("view"), dict) else {}
             return {"view": {"id": params.get("view_id") or f"V{next(self._ts):06d}", **view}}
         if method == "files.info":
-            return {"file": {"id": params.get("file"), "name": "file.txt"}}
+            known = self.files.get(str(params.get("file")))
+            return {"file": known[0] if known else {"id": params.get("file"), "name": "file.txt"}}
         if method == "apps.connections.open":
             return {"url": self.url.replace("http://", "ws://") + "/link"}
         return {}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A private file: the bytes with the bot token; Slack's sign-in page (HTML) without it."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        file_id = request.match_info["id"]
+        self._record(Call("file.download", {"id": file_id, "query": dict(request.query)}, token))
+        known = self.files.get(file_id)
+        if known is None:
+            return web.Response(status=404, text="not found")
+        if token != self.bot_token:
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        return web.Response(body=known[1], content_type=known[0]["mimetype"])
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await self._params(request)
@@ -249,11 +276,14 @@ class SlackSender:
 
 
 @contextlib.contextmanager
-def serve_with_slack(assistant: Any, data_dir: Path, secret: str, *, own_votes: bool = True) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
+def serve_with_slack(
+    assistant: Any, data_dir: Path, secret: str, *, own_votes: bool = True, **settings: Any
+) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
     """`serve` (create_app + the Slack mount) on loopback, wired to a started fake Web API.
 
     Yields the server, the fake, a signed-request sender and the list feedback votes are recorded in
     (with `own_votes=False` votes go to the FeedbackLog serve puts on the app, as in production).
+    Extra keyword arguments are `Settings` fields, e.g. `officers="slack:U1", announce_channel="C1"`.
     """
     from adapters.slack.mount import build_mount
     from adapters.slack.settings import SlackSettings
@@ -263,10 +293,10 @@ def serve_with_slack(assistant: Any, data_dir: Path, secret: str, *, own_votes: 
     fake = FakeSlackApi().start()
     votes: list[tuple] = []
     slack = SlackSettings(bot_token="xoxb-test", signing_secret=secret, api_url=fake.api_url)
-    settings = Settings(data_dir=data_dir)
-    mount, note = build_mount(settings, slack, (lambda *args: votes.append(args)) if own_votes else None)
+    config = Settings(data_dir=data_dir, **settings)
+    mount, note = build_mount(config, slack, (lambda *args: votes.append(args)) if own_votes else None)
     assert mount is not None, note
-    server = LiveServer(create_app(settings, lambda: assistant, [mount])).start().wait_ready()
+    server = LiveServer(create_app(config, lambda: assistant, [mount])).start().wait_ready()
     try:
         yield server, fake, SlackSender(server.port, secret), votes
     finally:

@@ -20,7 +20,8 @@ from tests.fakes.slack_api import FakeSlackApi, signature
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((ROOT / "deploy/slack/manifest.yaml").read_text())
 # Web API method -> bot scope it needs (views.* and auth.test need none).
-METHOD_SCOPES = {"chat_postMessage": "chat:write", "chat_postEphemeral": "chat:write", "conversations_open": "im:write"}
+# files.info and downloading an officer's guidance file (url_private_download) both need files:read.
+METHOD_SCOPES = {"chat_postMessage": "chat:write", "chat_postEphemeral": "chat:write", "conversations_open": "im:write", "files_info": "files:read"}
 EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history", "app_home_opened": None}
 
 
