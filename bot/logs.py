@@ -24,5 +24,5 @@ def configure_logging(level: str, stream=None) -> None:  # type: ignore[no-untyp
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger(REQUEST_LOGGER).setLevel(min(logging.INFO, logging.getLevelName(level)))
-    for noisy in ("aiohttp.access", "sentence_transformers", "transformers", "httpx", "huggingface_hub"):
+    for noisy in ("aiohttp.access", "sentence_transformers", "transformers", "httpx", "huggingface_hub", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
