@@ -96,14 +96,25 @@ def preview_blocks(preview: Preview, fallback_text: str) -> Rendered:
     """The preview: version, sections added / removed / changed, a diff excerpt, Publish and Cancel."""
 
     def names(refs: tuple[Any, ...]) -> str:
-        return "; ".join(escape(r.title) for r in refs) or "none"
+        """Section titles, at most ~900 characters (so the three lists fit one block), then a count."""
+        shown: list[str] = []
+        for ref in refs:
+            title = escape(ref.title[:150])
+            if sum(len(t) + 2 for t in shown) + len(title) > 900:
+                return "; ".join(shown) + f" … and {len(refs) - len(shown)} more"
+            shown.append(title)
+        return "; ".join(shown) or "none"
 
-    blocks: list[Block] = section(
-        f"*Preview: {escape(preview.filename)} would become guidance version {preview.version}* (now version {preview.current_version})\n"
-        f"{preview.sections} sections, {preview.passages} passages"
-    )
-    blocks += section(f"*Added:* {names(preview.added)}\n*Removed:* {names(preview.removed)}\n*Changed:* {names(preview.changed)}")
-    excerpt = diff_excerpt(preview.diff)
+    head = f"*Preview: {escape(preview.filename)} would become guidance version {preview.version}* (now version {preview.current_version})\n"
+    rules = getattr(preview, "rules", None)  # a draft-check rules file (.yaml) brings new rules
+    if getattr(preview, "guidance_changed", True):
+        blocks: list[Block] = section(head + f"{preview.sections} sections, {preview.passages} passages")
+        blocks += section(f"*Added:* {names(preview.added)}\n*Removed:* {names(preview.removed)}\n*Changed:* {names(preview.changed)}")
+    else:
+        blocks = section(head + f"The same guidance ({preview.sections} sections) with new draft-check rules.")
+    if rules is not None:
+        blocks += section(escape(rules.summary()))
+    excerpt = diff_excerpt(preview.diff or (rules.diff if rules is not None else ""))
     if excerpt:
         blocks += section(f"```{excerpt}```")
     blocks.append(context("Nothing changes until you press Publish. This preview expires in an hour."))

@@ -212,3 +212,18 @@ def test_what_members_asked_is_recorded_redacted_and_drafts_never(stack) -> None
         member = db.execute("SELECT member FROM unanswered").fetchone()[0]
     assert rows == [("slack", "Where can I renew the parking permit for [email]?", "1")], "the question once, redacted; no draft"
     assert MEMBER not in member
+
+
+def test_the_web_chat_records_what_members_asked_the_same_way(tmp_path: Path, assistant) -> None:  # type: ignore[no-untyped-def]
+    """bot/http_api.py api_ask hands each result to the same FeedbackLog (platform "web")."""
+    from bot.serve import create_app
+    from tests.scenario.live import request
+
+    with LiveServer(create_app(Settings(data_dir=tmp_path), lambda: assistant)) as server:
+        server.wait_ready()
+        assert request(server.port, "POST", "/api/ask", {"q": UNANSWERED}).json()["answered"] is False
+        assert request(server.port, "POST", "/api/ask", {"q": TIKTOK}).json()["answered"] is True
+        assert request(server.port, "POST", "/api/check", {"text": UNANSWERED}).status == 200
+    with FeedbackLog(tmp_path).store.connect() as db:
+        rows = [tuple(r) for r in db.execute("SELECT platform, question FROM unanswered")]
+    assert rows == [("web", "Where can I renew the parking permit for [email]?")]
