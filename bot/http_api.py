@@ -6,6 +6,7 @@ error naming the problem; bodies over 64 KiB get 413; a full queue 503; not yet 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from importlib import resources
@@ -73,13 +74,31 @@ async def _run(request: web.Request, field: str, work: Any) -> web.Response:
 
 async def api_ask(request: web.Request) -> web.Response:
     metrics = request.app[METRICS_KEY]
+    asked: list[Any] = []
 
     def work(assistant: Any, text: str) -> dict[str, Any]:
         result = assistant.ask(text)
+        asked.append(result)
         metrics.questions.labels("answered" if result.answered else "abstained").inc()
         return {**result.model_dump(), "_outcome": "answered" if result.answered else "abstained"}
 
-    return await _run(request, "q", work)
+    response = await _run(request, "q", work)
+    await _record_ask(request.app, asked)
+    return response
+
+
+async def _record_ask(app: web.Application, asked: list[Any]) -> None:
+    """What members asked, for the officers' report: the FeedbackLog decides what it keeps (by default
+    the redacted text of unanswered questions only). Off the loop; a failing store never fails the answer."""
+    from bot.reload import FEEDBACK_KEY
+
+    feedback = app.get(FEEDBACK_KEY)
+    if feedback is None or not asked:
+        return
+    try:
+        await asyncio.to_thread(feedback.record_ask, "web", "", asked[0])
+    except Exception as exc:
+        log.error("recording a web question failed", extra={"error_type": type(exc).__name__})
 
 
 async def api_check(request: web.Request) -> web.Response:
