@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
@@ -22,6 +21,8 @@ from adapters.slack import ids
 from adapters.slack.blocks import Rendered, render_reply, thanks_blocks
 from adapters.slack.deliver import Target, deliver, is_dm_channel, send
 from adapters.slack.officer import OfficerFlows
+from adapters.slack.recording import AskRecorder, FeedbackRecorder, record_vote
+from adapters.slack.recording import record_ask as store_ask
 from adapters.slack.settings import SlackSettings
 from adapters.slack.translate import (
     PLATFORM,
@@ -48,27 +49,13 @@ from bot.host import AssistantHost, Busy, NotReady
 from bot.officer import USAGE as OFFICER_USAGE
 
 if TYPE_CHECKING:
-    from bot.contracts import AskResult
     from bot.officer import OfficerDesk
+
+__all__ = ["AskRecorder", "FeedbackRecorder", "build_app", "run_core"]
 
 log = logging.getLogger(__name__)
 _VIEW_KEYS = ("type", "callback_id", "title", "close", "submit", "private_metadata")
 
-
-class FeedbackRecorder(Protocol):
-    """What the adapter needs from the feedback store (bot/feedback.py FeedbackLog.record fits it).
-
-    `question` is always "" from Slack: no message text is stored with a vote.
-    """
-
-    def __call__(self, platform: str, user_id: str, helpful: bool, section_id: str, guidance_version: str, question: str) -> Any: ...
-
-
-class AskRecorder(Protocol):
-    """Where answered questions go for the officers' report (FeedbackLog.record_ask fits it): the log
-    keeps what its settings allow (by default the redacted text of unanswered questions only)."""
-
-    def __call__(self, platform: str, user_id: str, result: AskResult) -> Any: ...
 
 NO_DESK = "Publishing guidance from chat is not available here: this server answers from a fixed guidance file."
 
@@ -139,7 +126,7 @@ def build_app(
     async def remember(message: IncomingMessage, reply: Reply) -> None:
         """After the answer is sent: the question for the officers' report (a draft check never is)."""
         if record_ask is not None and reply.kind == "answer" and reply.ask is not None and message.force != "draft":
-            await _record_ask(record_ask, message.user_id, reply.ask)
+            await store_ask(record_ask, message.user_id, reply.ask)
 
     async def officer_command(client: AsyncWebClient, slack_user: str, text: str, target: Target) -> bool:
         """True when `text` was an officer command and has been answered (or refused)."""
@@ -240,7 +227,7 @@ def build_app(
         vote = parse_vote(action.get("value"))
         user = str((body.get("user") or {}).get("id", ""))
         if vote is not None and record_feedback is not None:
-            await _record(record_feedback, user_key(user), helpful, vote.section_id, vote.guidance_version)
+            await record_vote(record_feedback, user_key(user), helpful, vote.section_id, vote.guidance_version)
         target = _action_target(body)
         if target.view_id:
             view = body["view"]
@@ -293,23 +280,3 @@ def build_app(
     app.action(ids.ACTION_PUBLISH)(on_officer_button)
     app.action(ids.ACTION_CANCEL)(on_officer_button)
     return app
-
-
-async def _record_ask(record: AskRecorder, user_id: str, result: AskResult) -> None:
-    """Store an answered question off the event loop; a failing store never breaks Slack."""
-    try:
-        outcome = await asyncio.to_thread(record, PLATFORM, user_id, result)
-        if inspect.isawaitable(outcome):
-            await outcome
-    except Exception as exc:
-        log.error("recording a Slack question failed", extra={"error": type(exc).__name__})
-
-
-async def _record(record: FeedbackRecorder, user_id: str, helpful: bool, section_id: str, version: str) -> None:
-    """Store a vote off the event loop (the store may write a file); a failing store never breaks Slack."""
-    try:
-        result = await asyncio.to_thread(record, PLATFORM, user_id, helpful, section_id, version, "")
-        if inspect.isawaitable(result):
-            await result
-    except Exception as exc:
-        log.error("recording Slack feedback failed", extra={"error": type(exc).__name__})
