@@ -1,6 +1,7 @@
 """`guidance-bot guidance ...` and `guidance-bot report`: the officers' command line.
 
-publish FILE --by NAME [--note TEXT] [--dry-run], history [--json], diff A B, rollback VERSION --by NAME,
+publish [FILE] [--rules PATH] --by NAME [--note TEXT] [--dry-run], history [--json], diff A B,
+rollback VERSION --by NAME,
 show [SECTION_ID], export VERSION, audit [--json]; report --from DATE --to DATE [--json]. Exit 0 on
 success, 2 when the input or request is refused (the message says why), 1 when the store is damaged.
 A running `serve` on the same data dir picks up a publish or rollback within a second or two.
@@ -9,6 +10,7 @@ A running `serve` on the same data dir picks up a publish or rollback within a s
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -32,8 +34,9 @@ class Refused(Exception):
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     guidance = sub.add_parser("guidance", help="publish, inspect and roll back guidance versions (officers)")
     verbs = guidance.add_subparsers(dest="verb", required=True)
-    publish = verbs.add_parser("publish", help="validate a guidance file, show the change and make it current")
-    publish.add_argument("file", help="Markdown, plain text, Word (.docx) or PDF, at most 5 MB")
+    publish = verbs.add_parser("publish", help="validate a guidance file and/or draft-check rules, show the change and make it current")
+    publish.add_argument("file", nargs="?", help="Markdown, plain text, Word (.docx) or PDF, at most 5 MB (default: keep the current guidance)")
+    publish.add_argument("--rules", metavar="PATH", help="a folder of rules files (*.yaml) replacing all the rules, or one .yaml file replacing its category's rules; at most 1 MB a file")
     publish.add_argument("--by", required=True, help="who is publishing (recorded in the audit log)")
     publish.add_argument("--note", default="", help="why: recorded with the version")
     publish.add_argument("--dry-run", action="store_true", help="print the change and exit without publishing")
@@ -76,24 +79,43 @@ def _print(text: str = "") -> None:
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
     from bot.officer import Actor, OfficerDesk
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise Refused(f"no such file: {path}")
-    from knowledge.ingest import MAX_BYTES
+    if args.file is None and args.rules is None:
+        raise Refused("give the guidance FILE to publish, --rules PATH, or both.")
+    guidance: tuple[bytes, str] | None = None
+    if args.file is not None:
+        path = Path(args.file)
+        if not path.is_file():
+            raise Refused(f"no such file: {path}")
+        from knowledge.ingest import MAX_BYTES
 
-    if path.stat().st_size > MAX_BYTES:  # refuse before reading it all
-        raise Refused(f"{path.name} is {path.stat().st_size / 1_048_576:.1f} MB; the limit is {MAX_BYTES // 1_048_576} MB.")
+        if path.stat().st_size > MAX_BYTES:  # refuse before reading it all
+            raise Refused(f"{path.name} is {path.stat().st_size / 1_048_576:.1f} MB; the limit is {MAX_BYTES // 1_048_576} MB.")
+        guidance = (path.read_bytes(), path.name)
+    rules: dict[str, bytes] | None = None
+    whole = False
+    if args.rules is not None:
+        from knowledge.rules import RulesError
+        from knowledge.rules_upload import read_rules_path
+
+        try:
+            rules, whole = read_rules_path(Path(args.rules))
+        except RulesError as exc:
+            raise Refused(str(exc)) from None
     if not args.by.strip():
         raise Refused("--by must name who is publishing.")
-    desk = OfficerDesk.from_settings(settings, embedder=_embedder, local=True)
+    desk = OfficerDesk.from_settings(settings, embedder=functools.cache(_embedder), local=True)  # load the model once
     actor = Actor("cli", args.by.strip(), args.by.strip())
-    shown = desk.preview(actor, path.read_bytes(), path.name)
+    rules_source = Path(args.rules).name if args.rules is not None else ""
+    shown = desk.preview_change(actor, guidance=guidance, rules=rules, whole_rules=whole, rules_source=rules_source)
     if shown.preview is None:
         raise Refused(shown.text)
     _print(shown.text)
-    if shown.preview.diff:
+    if shown.preview.diff and shown.preview.guidance_changed:
         _print()
         _print(shown.preview.diff)
+    if shown.preview.rules is not None and shown.preview.rules.diff:
+        _print()
+        _print(shown.preview.rules.diff)
     if args.dry_run:
         _print("\nDry run: nothing was published.")
         return EXIT_OK
@@ -105,25 +127,36 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _history(args: argparse.Namespace, store) -> int:  # type: ignore[no-untyped-def]
+    from knowledge.store import rules_changed
+
     versions = list(reversed(store.versions()))
+    changed = rules_changed(versions)
     if args.json:
-        _print(json.dumps([v.as_dict() for v in versions], ensure_ascii=False))
+        _print(json.dumps([{**v.as_dict(), "rules_changed": v.number in changed} for v in versions], ensure_ascii=False))
         return EXIT_OK
     for v in versions:
         note = f" · {v.note}" if v.note else ""
-        _print(f"{v.number:>3}{' *' if v.current else '  '} {v.published_at}  {v.published_by}  {v.source_name}  {v.content_hash[:12]}{note}")
-    _print("(* current)")
+        rules = f"  new rules: {v.rules_label}" if v.number in changed else ""
+        _print(f"{v.number:>3}{' *' if v.current else '  '} {v.published_at}  {v.published_by}  {v.source_name}  {v.content_hash[:12]}{rules}{note}")
+    _print("(* current; \"new rules\" marks a version whose draft-check rules differ from the one before)")
     return EXIT_OK
 
 
 def _diff(args: argparse.Namespace, store) -> int:  # type: ignore[no-untyped-def]
     from knowledge.changes import compare
 
+    from knowledge.rules_upload import compare_rules
+
     changes = compare(store.document(args.a), store.document(args.b), f"version {args.a}", f"version {args.b}")
+    rules = compare_rules(store.rule_files(args.a), store.rule_files(args.b), f"version {args.a}", f"version {args.b}")
     _print(changes.summary())
+    _print(rules.summary())
     if changes.diff:
         _print()
         _print(changes.diff)
+    if rules.diff:
+        _print()
+        _print(rules.diff)
     return EXIT_OK
 
 
@@ -171,6 +204,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 def run(args: argparse.Namespace) -> int:
     """Dispatch `guidance <verb>` and `report`, turning every refusal into a message and an exit code."""
     from knowledge.store import GuidanceStore, StoreDamaged, StoreError
+    from knowledge.rules import RulesError
 
     try:
         settings = load_settings()
@@ -197,6 +231,6 @@ def run(args: argparse.Namespace) -> int:
     except (Refused, StoreError, SettingsError) as exc:
         sys.stderr.write(f"Error: {exc}\n")
         return EXIT_USAGE
-    except (StoreDamaged, OSError) as exc:
+    except (StoreDamaged, OSError, RulesError) as exc:  # RulesError here: stored rules this program cannot read
         sys.stderr.write(f"Error: the guidance store could not be used: {exc}\n")
         return EXIT_FAILURE

@@ -1,10 +1,12 @@
-"""Officer commands, platform-free: preview a guidance file, publish it, cancel, history and rollback.
+"""Officer commands, platform-free: preview a guidance or rules file, publish it, cancel, history and rollback.
 
 Slack, Teams and the CLI all call the same `OfficerDesk`, which checks who is asking (GUIDANCE_OFFICERS
 holds platform-qualified ids such as slack:U123), records every publish, rollback and refused attempt
 in the audit log, and returns neutral `OfficerResult`s that adapters render (a preview carries its id
 for the Publish and Cancel buttons). The methods block (a publish builds an index): adapters call them
-off the event loop, e.g. `await asyncio.to_thread(desk.publish, actor, preview_id)`.
+off the event loop, e.g. `await asyncio.to_thread(desk.publish, actor, preview_id)`. A `.yaml` file is
+a draft-check rules file: its preview lists the rules added, removed and changed, and publishing it
+makes a new version with the same guidance and the new rules.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import TYPE_CHECKING
 
 from bot.contracts import Reply
 from knowledge.changes import SectionRef, compare
-from knowledge.ingest import Ingested, IngestError, ingest
-from knowledge.store import GuidanceStore, StoreDamaged, StoreError, VersionInfo
+from knowledge.ingest import Ingested, IngestError, ingest, parse_text
+from knowledge.rules import RulesError
+from knowledge.rules_upload import PreparedRules, RulesChanges, is_rules_file, prepare_rules
+from knowledge.store import GuidanceStore, StoreDamaged, StoreError, VersionInfo, rules_changed
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -32,7 +36,8 @@ REFUSAL = (
     "If you should be one, ask democratic services to add you."
 )
 USAGE = (
-    "Officer commands: send me the guidance file (Markdown, text, Word or PDF) to see what would change, "
+    "Officer commands: send me the guidance file (Markdown, text, Word or PDF) or a draft-check rules file "
+    "(.yaml) to see what would change, "
     "then Publish or Cancel. Also: `history`, `rollback VERSION`."
 )
 _COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*(?:to\s+|version\s+|v)?(\S*)\s*$", re.I)
@@ -78,17 +83,25 @@ class Preview:
     diff: str
     sections: int
     passages: int
+    guidance_changed: bool = True  # False for a rules-only publish: the guidance text is kept
+    rules: RulesChanges | None = None  # set when the publish brings new draft-check rules
 
     @property
     def summary(self) -> str:
         def names(refs: tuple[SectionRef, ...]) -> str:
             return "; ".join(r.title for r in refs) or "none"
 
-        return (
-            f"{self.filename} would become guidance version {self.version} (now {self.current_version}): "
-            f"{self.sections} sections, {self.passages} passages.\n"
-            f"Added: {names(self.added)}\nRemoved: {names(self.removed)}\nChanged: {names(self.changed)}"
-        )
+        head = f"{self.filename} would become guidance version {self.version} (now {self.current_version}): "
+        if not self.guidance_changed:
+            text = head + f"the same guidance ({self.sections} sections) with new draft-check rules."
+        else:
+            text = (
+                head + f"{self.sections} sections, {self.passages} passages.\n"
+                f"Added: {names(self.added)}\nRemoved: {names(self.removed)}\nChanged: {names(self.changed)}"
+            )
+        if self.rules is not None:
+            text += "\n" + self.rules.summary()
+        return text
 
 
 @dataclass(frozen=True)
@@ -111,9 +124,11 @@ class OfficerResult:
 @dataclass
 class _Pending:
     item: Ingested
-    data: bytes
+    data: bytes | None
     base_version: int
     preview: Preview
+    rules: PreparedRules | None = None
+    rules_source: str = ""
     created: float = field(default_factory=time.monotonic)
 
 
@@ -148,26 +163,63 @@ class OfficerDesk:
         return OfficerResult(False, "refused", REFUSAL)
 
     def preview(self, actor: Actor, data: bytes, filename: str) -> OfficerResult:
+        """Preview a guidance file, or (a .yaml file) a draft-check rules file replacing its category's rules."""
+        if is_rules_file(filename):
+            return self.preview_change(actor, rules={filename: data}, rules_source=filename)
+        return self.preview_change(actor, guidance=(data, filename))
+
+    def preview_change(
+        self,
+        actor: Actor,
+        guidance: tuple[bytes, str] | None = None,
+        rules: dict[str, bytes] | None = None,
+        whole_rules: bool = False,
+        rules_source: str = "",
+    ) -> OfficerResult:
+        """Validate a new guidance file and/or rules (a folder's files with `whole_rules`, else files that
+        replace their categories' rules) and show the change; nothing is written but the audit log."""
+        label = guidance[1] if guidance else rules_source
         if not self.is_officer(actor):
-            return self._refuse(actor, "publish", filename)
-        try:
-            item = ingest(data, filename)
-        except IngestError as exc:
-            self.store.audit(actor.label, "publish", f"refused: {exc}", filename)
-            return OfficerResult(False, "error", f"Not published: {exc}")
+            return self._refuse(actor, "publish", label)
         base = self.store.current_number()
+        try:
+            item = ingest(*guidance) if guidance else self._current_item(base)
+            prepared = None
+            if rules is not None:
+                prepared = prepare_rules(self.store.rule_files(base), rules, whole_rules, item.document, self._checking_embedder())
+        except (IngestError, RulesError) as exc:
+            self.store.audit(actor.label, "publish", f"refused: {exc}", label)
+            return OfficerResult(False, "error", f"Not published: {exc}")
         changes = compare(self.store.document(base), item.document, f"version {base}", item.filename)
         numbers = [v.number for v in self.store.versions()]
         preview = Preview(
-            secrets.token_urlsafe(9), item.filename, max(numbers) + 1, base, changes.added, changes.removed,
+            secrets.token_urlsafe(9), label, max(numbers) + 1, base, changes.added, changes.removed,
             changes.changed, changes.diff, len(item.document.sections), len(item.document.passages),
+            guidance_changed=guidance is not None, rules=prepared.changes if prepared else None,
         )
         with self._lock:
             self._expire()
-            self._pending[preview.preview_id] = _Pending(item, data, base, preview)
-        if changes.empty:
+            self._pending[preview.preview_id] = _Pending(item, guidance[0] if guidance else None, base, preview, prepared, rules_source)
+        if prepared is not None and prepared.changes.empty and (guidance is None or changes.empty):
+            return OfficerResult(True, "preview", preview.summary + "\nNothing would change.", preview=preview)
+        if guidance is not None and changes.empty:
             return OfficerResult(True, "preview", preview.summary + "\nThe text is the same as the current version.", preview=preview)
         return OfficerResult(True, "preview", preview.summary, preview=preview)
+
+    def _current_item(self, number: int) -> Ingested:
+        """The current version's guidance as an upload, so a rules-only publish keeps it unchanged."""
+        info = self.store.version(number)
+        text = self.store.text(number)
+        return Ingested(info.source_name, "markdown" if info.format == "markdown" else "text", text, info.format, parse_text(text, info.format, info.source_name))
+
+    def _checking_embedder(self) -> Embedder:
+        """The running model when there is one; the rules' examples only need it to place quoted passages."""
+        embedder = self._embedder()
+        if embedder is None:
+            from knowledge.embedding import HashingEmbedder
+
+            embedder = HashingEmbedder()
+        return embedder
 
     def _expire(self) -> None:
         cutoff = time.monotonic() - PREVIEW_TTL_SECONDS
@@ -194,14 +246,23 @@ class OfficerDesk:
         if current != pending.base_version:
             self.store.audit(actor.label, "publish", f"refused: guidance changed since the preview (now version {current})", pending.item.filename)
             return OfficerResult(False, "error", f"The guidance changed since this preview (it is now version {current}): send the file again to see the up-to-date changes.")
+        prepared = pending.rules
         try:
-            info = self.store.publish(pending.item, actor.label, note, self._embedder(), pending.data)
+            info = self.store.publish(
+                pending.item, actor.label, note, self._embedder(), pending.data,
+                rules=prepared.files if prepared else None, rules_source=pending.rules_source,
+            )
+        except StoreError as exc:  # e.g. someone published rules meanwhile
+            self.store.audit(actor.label, "publish", f"refused: {exc}", pending.preview.filename)
+            return OfficerResult(False, "error", f"Not published: {exc}")
         except (OSError, StoreDamaged) as exc:
             self.store.audit(actor.label, "publish", f"failed: {exc}", pending.item.filename)
             return OfficerResult(False, "error", f"Publishing failed and nothing changed: {exc}")
         p = pending.preview
         lines = [f"The social media guidance has been updated to version {info.number}."]
-        lines += [f"{label}: " + "; ".join(r.title for r in refs) for label, refs in (("New", p.added), ("Changed", p.changed), ("Removed", p.removed)) if refs]
+        lines += [f"{label}: " + "; ".join(r.title for r in refs) for label, refs in (("New", p.added), ("Changed", p.changed), ("Removed", p.removed)) if refs and p.guidance_changed]
+        if p.rules is not None:
+            lines.append("The draft check has been updated: " + p.rules.summary())
         if note:
             lines.append(f"Note: {note}")
         announcement = "\n".join(lines)
@@ -218,8 +279,10 @@ class OfficerDesk:
         if not self.is_officer(actor):
             return self._refuse(actor, "history")
         versions = tuple(reversed(self.store.versions()))
+        changed = rules_changed(list(versions))
         text = "\n".join(
-            f"v{v.number}{' (current)' if v.current else ''} · {v.published_at} · {v.published_by} · {v.source_name}{' · ' + v.note if v.note else ''}"
+            f"v{v.number}{' (current)' if v.current else ''} · {v.published_at} · {v.published_by} · {v.source_name}"
+            f"{' · new draft-check rules: ' + v.rules_label if v.number in changed else ''}{' · ' + v.note if v.note else ''}"
             for v in versions
         )
         return OfficerResult(True, "history", text, history=versions)

@@ -117,6 +117,7 @@ def store_builder(settings: Settings, store: GuidanceStore) -> Callable[[int, As
             document=store.document(number),
             retrieval=old.retriever.settings,
             index_directory=store.index_dir(number),
+            rules_directory=store.rules_dir(number),  # a rules-only publish is a new version too
         )
 
     return build

@@ -30,32 +30,35 @@ def build_assistant(
     document: GuidanceDocument | None = None,
     retrieval: RetrievalSettings | None = None,
     index_directory: Path | None = None,
+    rules_directory: Path | None = None,
 ) -> Assistant:
     """Load once per process; `gc.freeze()` then keeps the model's objects out of every later collection,
-    which removes the ~200 ms full-collection pauses a loaded model otherwise causes."""
+    which removes the ~200 ms full-collection pauses a loaded model otherwise causes. `rules_directory`
+    None means the packaged rules; with no document given, guidance and rules come from the store."""
     if document is None and settings.guidance_file is None:
-        document, index_directory = store_guidance(settings)  # the current published version
+        document, index_directory, rules_directory = store_guidance(settings)  # the current published version
     document = document or load_guidance(settings)
     embedder = embedder or SentenceTransformerEmbedder()
     index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir))
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
-    checker = DraftChecker(document, load_rules(), embedder)
+    checker = DraftChecker(document, load_rules(rules_directory), embedder)
     gc.collect()
     gc.freeze()
     return Assistant(document, retriever, checker)
 
 
-def store_guidance(settings: Settings) -> tuple[GuidanceDocument | None, Path | None]:
-    """The store's current version and its index directory (a fresh data dir is seeded with the bundled
-    guidance as version 1); (None, None) when the data dir cannot hold a store, e.g. it is read-only."""
+def store_guidance(settings: Settings) -> tuple[GuidanceDocument | None, Path | None, Path | None]:
+    """The store's current version, its index directory and its rules directory, all of one version (a
+    fresh data dir is seeded with the bundled guidance and rules as version 1); Nones when the data dir
+    cannot hold a store, e.g. it is read-only."""
     from knowledge.store import GuidanceStore
 
     try:
         store = GuidanceStore.open(settings.data_dir)
     except (OSError, sqlite3.Error):
-        return None, None
+        return None, None, None
     number = store.current_number()
-    return store.document(number), store.index_dir(number)
+    return store.document(number), store.index_dir(number), store.rules_dir(number)
 
 
 def index_dir(data_dir: Path) -> Path:

@@ -5,6 +5,12 @@ the directory into place and, in the same SQLite transaction that holds the writ
 version row and flips `current`. Until that commit every reader sees the previous version; a crash at
 any step leaves at most an orphan directory without a row, which the next open removes. Versions are
 numbered 1, 2, 3; a fresh data dir starts with the bundled guidance as version 1.
+
+Each version also records the draft-check rules it is served with, so a rules change is a new version
+and a rollback restores guidance and rules together. Rules an officer published are copied into the
+version (`<version>/rules/<category>.yaml`, their hash in the row) and carried into later versions;
+a version with no rules hash (version 1, and any version before an officer published rules) uses the
+rules packaged with the installed program, so upgrading the program upgrades them.
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ CREATE TABLE IF NOT EXISTS versions (
     note TEXT NOT NULL DEFAULT '',
     source_name TEXT NOT NULL,
     format TEXT NOT NULL CHECK (format IN ('markdown', 'plain')),
-    current INTEGER NOT NULL DEFAULT 0 CHECK (current IN (0, 1))
+    current INTEGER NOT NULL DEFAULT 0 CHECK (current IN (0, 1)),
+    rules_hash TEXT NOT NULL DEFAULT '',
+    rules_source TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_current ON versions (current) WHERE current = 1;
 CREATE TABLE IF NOT EXISTS audit (
@@ -54,6 +62,8 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL DEFAULT ''
 );
 """
+COLUMNS = "number, content_hash, published_by, published_at, note, source_name, format, current, rules_hash, rules_source"
+ADDED_COLUMNS = {"rules_hash": "TEXT NOT NULL DEFAULT ''", "rules_source": "TEXT NOT NULL DEFAULT ''"}
 
 
 class StoreError(ValueError):
@@ -74,6 +84,12 @@ class VersionInfo:
     source_name: str
     format: TextFormat
     current: bool
+    rules_hash: str = ""  # "": the rules packaged with the program; else the hash of the stored rules files
+    rules_source: str = ""  # the rules file or folder an officer published ("" or "packaged" otherwise)
+
+    @property
+    def rules_label(self) -> str:
+        return f"{self.rules_source or 'rules'} ({self.rules_hash[:12]})" if self.rules_hash else "packaged rules"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -84,6 +100,8 @@ class VersionInfo:
             "note": self.note,
             "content_hash": self.content_hash,
             "source_name": self.source_name,
+            "rules_hash": self.rules_hash,
+            "rules_source": self.rules_source,
         }
 
 
@@ -156,10 +174,23 @@ class GuidanceStore:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+        store._migrate()
         if store._count() == 0:
             store._seed()
         store._remove_leftovers()
         return store
+
+    def _migrate(self) -> None:
+        """Add the rules columns to a store created before rules were versioned (once, under the write lock)."""
+        with self.connect() as db:
+            have = {row[1] for row in db.execute("PRAGMA table_info(versions)")}
+        if set(ADDED_COLUMNS) <= have:
+            return
+        with self.transaction() as db:
+            have = {row[1] for row in db.execute("PRAGMA table_info(versions)")}
+            for name, ddl in ADDED_COLUMNS.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE versions ADD COLUMN {name} {ddl}")
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -198,12 +229,12 @@ class GuidanceStore:
 
     def versions(self) -> list[VersionInfo]:
         with self.connect() as db:
-            rows = db.execute("SELECT * FROM versions ORDER BY number").fetchall()
+            rows = db.execute(f"SELECT {COLUMNS} FROM versions ORDER BY number").fetchall()
         return [self._info(row) for row in rows]
 
     def version(self, number: int) -> VersionInfo:
         with self.connect() as db:
-            row = db.execute("SELECT * FROM versions WHERE number = ?", (number,)).fetchone()
+            row = db.execute(f"SELECT {COLUMNS} FROM versions WHERE number = ?", (number,)).fetchone()
         if row is None:
             raise StoreError(self._unknown(number))
         return self._info(row)
@@ -215,14 +246,39 @@ class GuidanceStore:
 
     @staticmethod
     def _info(row: tuple) -> VersionInfo:  # type: ignore[type-arg]
-        number, content_hash, by, at, note, source, fmt, current = row
-        return VersionInfo(int(number), content_hash, by, at, note, source, fmt, bool(current))
+        number, content_hash, by, at, note, source, fmt, current, rules_hash, rules_source = row
+        return VersionInfo(int(number), content_hash, by, at, note, source, fmt, bool(current), rules_hash, rules_source)
 
     def version_dir(self, number: int) -> Path:
         return self.versions_dir / str(number)
 
     def index_dir(self, number: int) -> Path:
         return self.version_dir(number) / "index"
+
+    def rules_dir(self, number: int) -> Path | None:
+        """The folder of the version's rules files, checked against their recorded hash; None when the
+        version uses the rules packaged with the program."""
+        info = self.version(number)
+        if not info.rules_hash:
+            return None
+        self.rule_files(number)  # raises StoreDamaged when a file is missing or altered
+        return self.version_dir(number) / "rules"
+
+    def rule_files(self, number: int) -> dict[str, str]:
+        """The version's rules files by name (<category>.yaml): its stored ones, or the packaged ones."""
+        from knowledge.rules_upload import rules_hash
+
+        info = self.version(number)
+        if not info.rules_hash:
+            return packaged_rule_files()
+        folder = self.version_dir(number) / "rules"
+        try:
+            files = {p.name: p.read_bytes().decode("utf-8") for p in sorted(folder.glob("*.yaml"))}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreDamaged(f"The rules of guidance version {number} cannot be read from {folder}: {exc}") from None
+        if rules_hash(files) != info.rules_hash:
+            raise StoreDamaged(f"The rules of guidance version {number} in {folder} do not match their recorded hash.")
+        return files
 
     def _content_path(self, number: int, fmt: str) -> Path:
         return self.version_dir(number) / ("guidance.md" if fmt == "markdown" else "guidance.txt")
@@ -263,9 +319,20 @@ class GuidanceStore:
         with self.connect() as own:
             own.execute(sql, row)
 
-    def publish(self, item: Ingested, by: str, note: str = "", embedder: Embedder | None = None, original: bytes | None = None) -> VersionInfo:
-        """Stage text (and index, when an embedder is given), then move it in and flip `current` in one commit."""
-        return self._publish(item, by, note, embedder, original, action="publish")
+    def publish(
+        self,
+        item: Ingested,
+        by: str,
+        note: str = "",
+        embedder: Embedder | None = None,
+        original: bytes | None = None,
+        rules: dict[str, str] | None = None,
+        rules_source: str = "",
+    ) -> VersionInfo:
+        """Stage text, rules (validated by the caller, e.g. with knowledge.rules_upload; None keeps the
+        current version's) and the index (when an embedder is given), then move them in and flip
+        `current` in one commit."""
+        return self._publish(item, by, note, embedder, original, "publish", rules, rules_source)
 
     def _seed(self) -> None:
         from knowledge.ingest import validate
@@ -273,12 +340,27 @@ class GuidanceStore:
 
         text = default_guidance_text()
         item = Ingested("default.md", "markdown", text, "markdown", validate(text, "markdown", "default.md"))
-        self._publish(item, "guidance-bot", "Bundled default guidance", None, None, action="seed")
+        self._publish(item, "guidance-bot", "Bundled default guidance", None, None, "seed", None, "packaged")
 
-    def _publish(self, item: Ingested, by: str, note: str, embedder: Embedder | None, original: bytes | None, action: str) -> VersionInfo:
+    def _publish(
+        self, item: Ingested, by: str, note: str, embedder: Embedder | None, original: bytes | None, action: str,
+        rules: dict[str, str] | None, rules_source: str,
+    ) -> VersionInfo:
+        from knowledge.rules_upload import rules_hash
+
+        kept_rules = rules is None and action != "seed"
+        if kept_rules:
+            base = self.version(self.current_number())
+            rules = self.rule_files(base.number) if base.rules_hash else None
+            rules_source = base.rules_source
+        staged_rules_hash = rules_hash(rules) if rules is not None else ""
         _crash_point("validated")
         staging = Path(tempfile.mkdtemp(prefix="publish-", dir=self.staging_dir))
         try:
+            if rules is not None:
+                (staging / "rules").mkdir()
+                for name, text in rules.items():
+                    _write_file(staging / "rules" / name, text.encode("utf-8"))
             content = staging / ("guidance.md" if item.format == "markdown" else "guidance.txt")
             _write_file(content, item.text.encode("utf-8"))
             if original is not None:
@@ -287,12 +369,17 @@ class GuidanceStore:
             if embedder is not None:
                 from knowledge.index import load_or_build_index
 
+                self._reuse_index(item.document.content_hash, staging / "index")
                 load_or_build_index(item.document, embedder, staging / "index")
             _fsync_tree(staging)
             _crash_point("index-built")
             with self.transaction() as db:
                 if action == "seed" and db.execute("SELECT count(*) FROM versions").fetchone()[0]:
                     return self.version(self.current_number())  # another process seeded first
+                if kept_rules:
+                    now = db.execute("SELECT number, rules_hash FROM versions WHERE current = 1").fetchone()
+                    if now is not None and now[1] != staged_rules_hash:  # never silently undo a rules publish
+                        raise StoreError(f"The draft-check rules changed while this was being published (now version {now[0]}): publish again.")
                 number = int(db.execute("SELECT coalesce(max(number), 0) + 1 FROM versions").fetchone()[0])
                 target = self.version_dir(number)
                 if target.exists():
@@ -302,23 +389,37 @@ class GuidanceStore:
                 _fsync_path(self.staging_dir)
                 _crash_point("moved")
                 db.execute(
-                    "INSERT INTO versions (number, content_hash, published_by, published_at, note, source_name, format, current)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                    (number, item.document.content_hash, by, now_iso(), note, item.filename, item.format),
+                    "INSERT INTO versions (number, content_hash, published_by, published_at, note, source_name, format, current, rules_hash, rules_source)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    (number, item.document.content_hash, by, now_iso(), note, item.filename, item.format, staged_rules_hash, rules_source),
                 )
                 _crash_point("inserted")
                 db.execute("UPDATE versions SET current = 0 WHERE current = 1")
                 db.execute("UPDATE versions SET current = 1 WHERE number = ?", (number,))
-                self.audit(by, action, "ok", f"{item.filename} ({item.document.content_hash[:12]}){': ' + note if note else ''}", number, db)
+                what = f"{item.filename} ({item.document.content_hash[:12]})" + ("" if kept_rules or not rules else f", rules {rules_source} ({staged_rules_hash[:12]})")
+                self.audit(by, action, "ok", f"{what}{': ' + note if note else ''}", number, db)
             _crash_point("committed")
             return self.version(number)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
 
+    def _reuse_index(self, content_hash: str, target: Path) -> None:
+        """Copy the current version's index when the text is the same (a rules-only publish): no rebuild.
+        load_or_build_index still checks the copy's sidecar against the model and content."""
+        try:
+            source = self.index_dir(self.current_number())
+            files = [p for p in source.iterdir() if p.name.startswith(content_hash[:16])]
+        except (OSError, StoreDamaged):
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            shutil.copyfile(path, target / path.name)
+
     def rollback(self, number: int, by: str) -> VersionInfo:
-        """Make an earlier (or any other) version current again; its files are checked first."""
+        """Make an earlier (or any other) version current again, guidance and rules; its files are checked first."""
         self.text(number)  # raises StoreError/StoreDamaged before anything changes
+        self.rule_files(number)
         with self.transaction() as db:
             row = db.execute("SELECT current FROM versions WHERE number = ?", (number,)).fetchone()
             if row is None:
@@ -357,8 +458,23 @@ class GuidanceStore:
         for info in versions:
             try:
                 self.text(info.number)
+                self.rule_files(info.number)
             except (StoreDamaged, StoreError) as exc:
                 found.append(str(exc))
         known = {str(v.number) for v in versions}
         found.extend(f"orphan directory {p}" for p in self.versions_dir.iterdir() if p.name not in known)
         return found
+
+
+def packaged_rule_files() -> dict[str, str]:
+    """The rules shipped with the installed program (knowledge/rules/*.yaml), used by versions without their own."""
+    from importlib import resources
+
+    folder = resources.files("knowledge").joinpath("rules")
+    return {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir() if f.name.endswith(".yaml")}
+
+
+def rules_changed(versions: list[VersionInfo]) -> set[int]:
+    """Numbers of the versions whose rules differ from the version numbered just before them."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    return {new.number for old, new in zip(ordered, ordered[1:]) if new.rules_hash != old.rules_hash}
