@@ -66,3 +66,40 @@ def test_card_action_accepts_only_our_buttons() -> None:
     assert card_action({"guidanceAction": "switch", "force": "delete", "text": "x"}) is None
     assert card_action({"guidanceAction": "section"}) is None
     assert card_action(["not", "a", "dict"]) is None
+
+
+def _with_attachments(*attachments: dict) -> Activity:  # type: ignore[type-arg]
+    return Activity().deserialize({"type": "message", "attachments": list(attachments)})
+
+
+def test_sent_file_reads_teams_download_info_and_emulator_content_urls() -> None:
+    from adapters.teams.translate import FILE_DOWNLOAD_INFO, FileRef, sent_file
+
+    teams = {"contentType": FILE_DOWNLOAD_INFO, "name": "Guidance 2026", "content": {"downloadUrl": "https://x.sharepoint.com/f?tempauth=1", "fileType": "docx"}}
+    assert sent_file(_with_attachments(teams)) == FileRef("Guidance 2026.docx", "https://x.sharepoint.com/f?tempauth=1")
+    emulator = {"contentType": "text/markdown", "contentUrl": "http://localhost:5000/v3/attachments/a1/views/original", "name": "guidance.md"}
+    assert sent_file(_with_attachments(emulator)) == FileRef("guidance.md", emulator["contentUrl"])
+    unnamed = {"contentType": "application/pdf", "contentUrl": "http://localhost:5000/files/new%20guidance.pdf"}
+    assert sent_file(_with_attachments(unnamed)) == FileRef("new guidance.pdf", unnamed["contentUrl"])
+    # inline images, HTML bodies and cards are not guidance files; a link that is not http(s) is not fetched
+    image = {"contentType": "image/png", "contentUrl": "https://x/img.png"}
+    html = {"contentType": "text/html", "content": "<p>hi</p>"}
+    card = {"contentType": "application/vnd.microsoft.card.adaptive", "content": {}}
+    assert sent_file(_with_attachments(image, html, card)) is None
+    assert sent_file(_with_attachments({"contentType": "text/plain", "contentUrl": "file:///etc/passwd", "name": "p.txt"})) is None
+    no_link = {"contentType": FILE_DOWNLOAD_INFO, "name": "g.md", "content": {"downloadUrl": "ftp://x/g.md"}}
+    assert sent_file(_with_attachments(no_link)) == FileRef("g.md", "")
+    assert sent_file(_activity("no attachments")) is None
+
+
+def test_officer_buttons_and_the_announce_setting() -> None:
+    from adapters.teams.translate import announce_conversation
+
+    pressed = card_action({"guidanceAction": "officer", "command": "publish", "previewId": "Ab_1-x"})
+    assert pressed is not None and (pressed.kind, pressed.command, pressed.preview_id) == ("officer", "publish", "Ab_1-x")
+    assert card_action({"guidanceAction": "officer", "command": "delete", "previewId": "Ab"}) is None
+    assert card_action({"guidanceAction": "officer", "command": "cancel", "previewId": "../etc"}) is None
+    assert announce_conversation("19:news@thread.tacv2") == "19:news@thread.tacv2"
+    assert announce_conversation("slack:C123, teams:19:news@thread.tacv2") == "19:news@thread.tacv2"
+    assert announce_conversation("slack:C123") == ""
+    assert announce_conversation("") == ""
