@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.assistant import Assistant
 from bot.settings import Settings
 from knowledge.draft_check import DraftChecker
+from knowledge.draft_model import load_or_train
 from knowledge.embedding import Embedder, SentenceTransformerEmbedder
 from knowledge.index import load_or_build_index
 from knowledge.model import GuidanceDocument
@@ -41,7 +42,8 @@ def build_assistant(
     embedder = embedder or SentenceTransformerEmbedder()
     index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir))
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
-    checker = DraftChecker(document, load_rules(rules_directory), embedder)
+    semantic = load_or_train(embedder, index_dir(settings.data_dir))  # cached after the first run
+    checker = DraftChecker(document, load_rules(rules_directory), embedder, semantic)
     gc.collect()
     gc.freeze()
     return Assistant(document, retriever, checker)

@@ -1,9 +1,10 @@
 """Check a draft post for the risks the guidance names, each flag tied to the words that raised it.
 
-Four signals, all driven by the YAML rules: patterns and lexicons (the bulk of the judgement, with
-context and exceptions evaluated on the sentence the words are in), personal-data detection
+Four signals, all driven by the YAML rules: patterns and lexicons (the precise core of the judgement,
+with context and exceptions evaluated on the sentence the words are in), personal-data detection
 (knowledge/pii.py), swearing detection with the offensive-language classifier as a second signal
-(knowledge/offensive.py), and similarity of a sentence to short prototypes of a risk. Each flag
+(knowledge/offensive.py), and a semantic model over sentence embeddings (knowledge/draft_model.py)
+that speaks only for categories nothing more precise has flagged. Each flag
 quotes the guidance passage its rule names; for another council's guidance, whose section ids
 differ, the nearest passage to the rule's description is quoted instead.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.draft_model import SemanticModel
 from knowledge.embedding import Embedder
 from knowledge.model import GuidanceDocument, Passage
 from knowledge.offensive import find_offensive
@@ -66,15 +68,19 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 class DraftChecker:
     """Holds the compiled rules and the passage each rule quotes; immutable, so safe across threads."""
 
-    def __init__(self, document: GuidanceDocument, rules: tuple[Rule, ...], embedder: Embedder) -> None:
+    def __init__(
+        self,
+        document: GuidanceDocument,
+        rules: tuple[Rule, ...],
+        embedder: Embedder,
+        semantic: SemanticModel | None = None,
+    ) -> None:
         self.document = document
         self.rules = rules
         self._embedder = embedder
         self._passages = {rule.id: self._resolve(rule.guidance) for rule in rules}
-        self._similarity = [r for r in rules if r.spec.detector == "similarity" and r.spec.prototypes]
-        prototypes = [p for r in self._similarity for p in r.spec.prototypes]
-        self._prototype_vectors = embedder.encode(prototypes) if prototypes else None
-        self._prototype_owner = [i for i, r in enumerate(self._similarity) for _ in r.spec.prototypes]
+        self._semantic = semantic
+        self._semantic_rules = {r.category: r for r in rules if r.spec.detector == "semantic"} if semantic else {}
 
     def _resolve(self, ref: GuidanceRef) -> Passage:
         """The passage a rule quotes: by section and phrase, by phrase anywhere, else the nearest by meaning."""
@@ -87,6 +93,10 @@ class DraftChecker:
         query = ref.describe or ref.contains or ref.section.replace("-", " ")
         vectors = self._embedder.encode([query] + [p.text for p in passages])
         return passages[int(np.argmax(vectors[1:] @ vectors[0]))]
+
+    @property
+    def semantic(self) -> SemanticModel | None:
+        return self._semantic
 
     def passage_for(self, rule_id: str) -> Passage:
         return self._passages[rule_id]
@@ -104,7 +114,7 @@ class DraftChecker:
             elif detector == "offensive_language":
                 for hit in find_offensive(text):
                     hits.extend(_Hit(rule, h.start, h.end, hit.severity) for h in self._filtered(rule, text, bounds, [(hit.start, hit.end)]))
-        hits.extend(self._similarity_hits(text, bounds, {h.rule.category for h in hits}))
+        hits.extend(self._semantic_hits(text, bounds, {h.rule.category for h in hits}))
         return self._merge(text, hits)
 
     def _filtered(self, rule: Rule, text: str, bounds: list[int], spans: list[tuple[int, int]]) -> list[_Hit]:
@@ -131,27 +141,22 @@ class DraftChecker:
                     spans.append(m.span())
         return self._filtered(rule, text, bounds, spans)
 
-    def _similarity_hits(self, text: str, bounds: list[int], already: set[str]) -> list[_Hit]:
-        """A sentence very close in meaning to a rule's prototypes, for categories nothing else flagged."""
-        rules = [r for r in self._similarity if r.category not in already]
-        if not rules or self._prototype_vectors is None:
+    def _semantic_hits(self, text: str, bounds: list[int], already: set[str]) -> list[_Hit]:
+        """The sentence the model finds most likely to carry each risk, for categories nothing else flagged."""
+        rules = {c: r for c, r in self._semantic_rules.items() if c not in already}
+        if not rules or self._semantic is None:
             return []
         starts = [0] + bounds[:-1]
-        sentences = [(s, e) for s, e in zip(starts, bounds) if len(text[s:e].split()) >= 4]
+        sentences = [(s, e) for s, e in zip(starts, bounds) if len(text[s:e].split()) >= 3]
         if not sentences:
             return []
-        vectors = self._embedder.encode([text[s:e].strip() for s, e in sentences])
-        scores = vectors @ self._prototype_vectors.T
-        hits = []
-        for row, (s, e) in zip(scores, sentences):
-            best_per_rule: dict[int, float] = {}
-            for col, score in enumerate(row):
-                owner = self._prototype_owner[col]
-                best_per_rule[owner] = max(best_per_rule.get(owner, -1.0), float(score))
-            for owner, score in best_per_rule.items():
-                rule = self._similarity[owner]
-                if rule in rules and score >= rule.spec.threshold:
-                    hits.extend(self._filtered(rule, text, bounds, [(s, e)]))
+        probabilities = self._semantic.probabilities(self._embedder.encode([text[s:e].strip() for s, e in sentences]))
+        hits: list[_Hit] = []
+        for category, rule in rules.items():
+            column = CATEGORIES.index(category)
+            best = int(np.argmax(probabilities[:, column]))
+            if probabilities[best, column] >= self._semantic.thresholds[column]:
+                hits.extend(self._filtered(rule, text, bounds, [sentences[best]]))
         return hits
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:

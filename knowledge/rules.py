@@ -27,7 +27,7 @@ CATEGORIES: tuple[str, ...] = (
     "inflammatory",
 )
 Severity = Literal["high", "medium", "low"]
-Detector = Literal["patterns", "personal_data", "offensive_language", "similarity"]
+Detector = Literal["patterns", "personal_data", "offensive_language", "semantic"]
 
 
 class RulesError(ValueError):
@@ -63,8 +63,6 @@ class RuleSpec(BaseModel):
     lexicon: list[str] = Field(default_factory=list)
     context: list[str] = Field(default_factory=list)
     exceptions: list[str] = Field(default_factory=list)
-    prototypes: list[str] = Field(default_factory=list)
-    threshold: float = 0.8
     message: str
     advice: str
     suggestion: str | None = None

@@ -1,0 +1,168 @@
+"""A semantic second opinion for the draft check: a linear classifier over sentence embeddings.
+
+The YAML rules are precise but only catch the phrasings they name; a blind test set showed members
+find many others ("word is the landlord is dealing drugs out the back"). So example posts, labelled
+with the risks they carry and shipped as data in knowledge/training/*.jsonl, train one logistic
+regression per category over the same all-MiniLM-L6-v2 embeddings the retriever uses. A category's
+threshold is chosen on cross-validated predictions for high precision, so the model adds recall
+without flagging clean posts. The weights fitted for the real model ship beside the training data
+(regenerate them with `python -m knowledge.draft_model` after editing it; a test fails while they are
+stale); for any other embedder they are fitted once and cached in the data dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.embedding import Embedder
+from knowledge.rules import CATEGORIES
+
+RECIPE = "logreg-ovr/C=2/precision>=0.97/v1"
+TARGET_PRECISION = 0.97
+MIN_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class LabelledPost:
+    text: str
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SemanticModel:
+    """Per-category weights, bias and decision threshold; probabilities for embedded sentences."""
+
+    weights: np.ndarray  # (categories, dimension)
+    bias: np.ndarray  # (categories,)
+    thresholds: np.ndarray  # (categories,); above 1.0 means "never flag" (too few examples to trust)
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(vectors @ self.weights.T + self.bias)))
+
+
+def load_training() -> list[LabelledPost]:
+    """The packaged example posts; an unknown label is a data error worth failing loudly on."""
+    posts: list[LabelledPost] = []
+    folder = resources.files("knowledge").joinpath("training")
+    if not folder.is_dir():
+        return posts
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".jsonl"):
+            continue
+        for n, line in enumerate(entry.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            labels = frozenset(row.get("labels", []))
+            unknown = labels - set(CATEGORIES)
+            if unknown:
+                raise ValueError(f"{entry.name} line {n}: unknown label(s) {sorted(unknown)}")
+            posts.append(LabelledPost(str(row["text"]), labels))
+    return posts
+
+
+def _fingerprint(posts: list[LabelledPost], embedder: Embedder) -> str:
+    digest = hashlib.sha256(f"{RECIPE}|{embedder.name}|{embedder.dimension}".encode())
+    for post in posts:
+        digest.update(post.text.encode())
+        digest.update(",".join(sorted(post.labels)).encode())
+    return digest.hexdigest()[:20]
+
+
+def _threshold(y: np.ndarray, scores: np.ndarray) -> float:
+    """The lowest probability at which cross-validated predictions reach the target precision."""
+    order = np.argsort(-scores)
+    hits = np.cumsum(y[order])
+    precision = hits / np.arange(1, len(y) + 1)
+    ok = np.nonzero((precision >= TARGET_PRECISION) & (y[order] == 1))[0]
+    if len(ok) == 0:
+        return 1.01
+    return float(max(MIN_THRESHOLD, scores[order][ok[-1]]))
+
+
+def train(vectors: np.ndarray, posts: list[LabelledPost]) -> SemanticModel:
+    from sklearn.linear_model import LogisticRegression  # import cost paid only when (re)training
+    from sklearn.model_selection import cross_val_predict
+
+    weights, bias, thresholds = [], [], []
+    for category in CATEGORIES:
+        y = np.array([category in p.labels for p in posts], dtype=int)
+        model = LogisticRegression(C=2.0, class_weight="balanced", max_iter=2000)
+        if y.sum() < 10:
+            weights.append(np.zeros(vectors.shape[1]))
+            bias.append(-10.0)
+            thresholds.append(1.01)
+            continue
+        cv = cross_val_predict(model, vectors, y, cv=5, method="predict_proba")[:, 1]
+        model.fit(vectors, y)
+        weights.append(model.coef_[0])
+        bias.append(float(model.intercept_[0]))
+        thresholds.append(_threshold(y, cv))
+    return SemanticModel(np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32), np.array(thresholds, dtype=np.float32))
+
+
+def _read(source: object, key: str) -> SemanticModel | None:
+    """A stored model, if it was fitted for exactly this embedder, training data and recipe."""
+    try:
+        with np.load(source) as data:  # type: ignore[arg-type]
+            if str(data["fingerprint"]) != key:
+                return None
+            return SemanticModel(data["weights"], data["bias"], data["thresholds"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write(path: Path, model: SemanticModel, key: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    with os.fdopen(fd, "wb") as handle:
+        np.savez(handle, weights=model.weights, bias=model.bias, thresholds=model.thresholds, fingerprint=key)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def packaged_model_path(embedder: Embedder) -> Path:
+    return Path(str(resources.files("knowledge").joinpath("training"))) / f"model-{embedder.name.rsplit('/', 1)[-1]}.npz"
+
+
+def load_or_train(embedder: Embedder, directory: Path | None, posts: list[LabelledPost] | None = None) -> SemanticModel | None:
+    """The shipped or cached model for this embedder and training data, fitted and cached when missing."""
+    posts = load_training() if posts is None else posts
+    if not posts:
+        return None
+    key = _fingerprint(posts, embedder)
+    shipped = packaged_model_path(embedder)
+    if shipped.is_file() and (model := _read(shipped, key)) is not None:
+        return model
+    path = directory / f"draft-model-{key}.npz" if directory is not None else None
+    if path is not None and path.is_file() and (model := _read(path, key)) is not None:
+        return model
+    model = train(embedder.encode([p.text for p in posts]), posts)
+    if path is not None:
+        try:
+            _write(path, model, key)
+        except OSError:
+            pass  # a read-only data dir still checks drafts; it refits next time
+    return model
+
+
+def shipped_model_is_current(embedder: Embedder) -> bool:
+    return _read(packaged_model_path(embedder), _fingerprint(load_training(), embedder)) is not None
+
+
+if __name__ == "__main__":  # python -m knowledge.draft_model: refit the shipped weights for the real model
+    from knowledge.embedding import SentenceTransformerEmbedder
+
+    real = SentenceTransformerEmbedder()
+    training = load_training()
+    fitted = train(real.encode([p.text for p in training]), training)
+    _write(packaged_model_path(real), fitted, _fingerprint(training, real))
+    print(f"wrote {packaged_model_path(real)}: thresholds {np.round(fitted.thresholds, 2).tolist()}")
