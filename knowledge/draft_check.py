@@ -81,6 +81,12 @@ class DraftChecker:
         self._passages = {rule.id: self._resolve(rule.guidance) for rule in rules}
         self._semantic = semantic
         self._semantic_rules = {r.category: r for r in rules if r.spec.detector == "semantic"} if semantic else {}
+        # A category's exceptions say what its safe phrasings look like ("I'll listen to all sides",
+        # "with permission"); the semantic model, which cannot see such nuance, defers to them.
+        self._safe_phrasings = {
+            c: tuple(x for r in rules if r.category == c and r.spec.detector != "semantic" for x in r.exceptions)
+            for c in self._semantic_rules
+        }
 
     def _resolve(self, ref: GuidanceRef) -> Passage:
         """The passage a rule quotes: by section and phrase, by phrase anywhere, else the nearest by meaning."""
@@ -155,8 +161,12 @@ class DraftChecker:
         for category, rule in rules.items():
             column = CATEGORIES.index(category)
             best = int(np.argmax(probabilities[:, column]))
-            if probabilities[best, column] >= self._semantic.thresholds[column]:
-                hits.extend(self._filtered(rule, text, bounds, [sentences[best]]))
+            s, e = sentences[best]
+            if probabilities[best, column] < self._semantic.thresholds[column]:
+                continue
+            if any(x.search(text[s:e]) for x in self._safe_phrasings[category]):
+                continue
+            hits.extend(self._filtered(rule, text, bounds, [(s, e)]))
         return hits
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:

@@ -66,6 +66,7 @@ _ADDRESS = re.compile(
     rf"(?-i:\b(?:(?:Flat|Apartment|Unit)\s+\d{{1,4}}[a-z]?,?\s+)?\d{{1,4}}[a-zA-Z]?,?\s+(?:{_NAME_WORD}\s+){{1,3}}(?:{_STREET_TYPES})\b)"
 )
 _HONORIFIC = re.compile(HONORIFIC_NAME)
+_FIRST_NAME_ONLY = re.compile(rf"(?-i:(?<!Cllr )(?<!Councillor )(?<!St )\b{_FIRST}\b)")
 _FULL_NAME = re.compile(FULL_NAME)
 _PRIVATE_NOUN = re.compile(PRIVATE_NOUN, re.I)
 _VEHICLE = re.compile(r"(?-i:\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b|\b[A-Z]\d{1,3}\s[A-Z]{3}\b)")
@@ -110,9 +111,11 @@ _VENUE_BEFORE = re.compile(
 # Special-category details (health, pregnancy) are personal data when tied to a named private person.
 _HEALTH = re.compile(
     r"\b(?:dementia|alzheimer'?s|cancer|chemo(?:therapy)?|hospice|dialysis|stroke|heart\s+attack|overdose|miscarriage|"
-    r"HIV|terminal(?:ly)?\s+ill|sectioned|mental\s+health\s+(?:crisis|problems|issues)|depression|rehab|diagnosed\s+with|"
+    r"HIV|terminal(?:ly)?\s+ill|housebound|bedbound|sectioned|mental\s+health\s+(?:crisis|problems|issues)|depression|rehab|diagnosed\s+with|"
     r"(?:in|on\s+the\s+\w+\s+ward\s+at|on\s+the\s+\w+\s+ward|admitted\s+to)\s+(?:the\s+)?(?:hospital|general|infirmary|royal)|"
-    r"(?:on|claims?|claiming)\s+(?:disability\s+)?benefits|food\s+bank\s+parcels?)\b",
+    r"(?:on|claims?|claiming)\s+(?:disability\s+)?benefits|food\s+bank\s+parcels?)\b"
+    r"(?!\s+(?:cafe|café|friendly|awareness|group|support|services?|charity|week|month|walk|research|nurses?|team|society|"
+    r"action|champions?|fund|appeal|screening|unit|centre|center))",
     re.I,
 )
 _LIVES = re.compile(r"\b(?:lives?|living|lived|home|house|owner|owners|occupants?|family|household|resides)\b(?:\s+\w+){0,2}\s*(?:at|of|on|in|is)?\s*$", re.I)
@@ -227,6 +230,8 @@ def personal_data(text: str) -> list[PiiSpan]:
         return []
     bounds = sentence_bounds(text)
     people = [s for s in spans if s.kind == "person"]
+    # Health is special-category data: "Jean ... diagnosed with dementia" identifies Jean to her neighbours.
+    first_names = [PiiSpan("person", m.start(), m.end(), m.group(), "weak") for m in _FIRST_NAME_ONLY.finditer(text)]
     chosen: list[PiiSpan] = []
     for span in spans:
         if span.kind == "person":
@@ -236,7 +241,8 @@ def personal_data(text: str) -> list[PiiSpan]:
             venue = _VENUE_BEFORE.search(_before(text, span.start, 30))
             if venue and not _inside_person(people, max(0, span.start - 30) + venue.start()):
                 continue  # "the library, 5 Market Street" is a venue; "Ron Hall, who..." is a person
-            near = [p for p in people if sent[0] <= p.start < sent[1] and abs(p.start - span.start) < 120]
+            candidates = people + first_names if span.kind == "health" else people
+            near = [p for p in candidates if sent[0] <= p.start < sent[1] and abs(p.start - span.start) < 120]
             if not near:
                 continue
             span = PiiSpan(span.kind, min(span.start, near[0].start), span.end, "", "strong")
