@@ -156,7 +156,11 @@ def load_for_serving(settings: Settings) -> Assistant:
 
     torch.set_num_threads(1)
     embedder = BatchingEmbedder(SentenceTransformerEmbedder(), encoders=settings.workers)
-    return build_assistant(settings, embedder=embedder)
+    assistant = build_assistant(settings, embedder=embedder)
+    # The swearing classifier (scikit-learn) loads on first use, ~2 s: pay it here, before /readyz says
+    # ready, not in the first member's draft check. The text is ours; nothing is logged or counted.
+    assistant.check("Warm-up: thank you to everyone who came along tonight.")
+    return assistant
 
 
 def run(settings: Settings, slack_socket_mode: bool = False) -> None:
