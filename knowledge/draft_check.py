@@ -148,25 +148,32 @@ class DraftChecker:
         return self._filtered(rule, text, bounds, spans)
 
     def _semantic_hits(self, text: str, bounds: list[int], already: set[str]) -> list[_Hit]:
-        """The sentence the model finds most likely to carry each risk, for categories nothing else flagged."""
+        """Categories nothing else flagged whose probability for the whole post passes their threshold.
+
+        The model was trained on whole posts, so it judges the whole post (one encode, ~12 ms); only
+        when it flags something are the sentences encoded, to point at the one most likely to blame.
+        """
         rules = {c: r for c, r in self._semantic_rules.items() if c not in already}
-        if not rules or self._semantic is None:
+        if not rules or self._semantic is None or len(text.split()) < 3:
+            return []
+        post = self._semantic.probabilities(self._embedder.encode([text.strip()]))[0]
+        flagged = [c for c in rules if post[CATEGORIES.index(c)] >= self._semantic.thresholds[CATEGORIES.index(c)]]
+        if not flagged:
             return []
         starts = [0] + bounds[:-1]
-        sentences = [(s, e) for s, e in zip(starts, bounds) if len(text[s:e].split()) >= 3]
-        if not sentences:
-            return []
-        probabilities = self._semantic.probabilities(self._embedder.encode([text[s:e].strip() for s, e in sentences]))
+        sentences = [(s, e) for s, e in zip(starts, bounds) if text[s:e].strip()]
+        by_sentence = (
+            self._semantic.probabilities(self._embedder.encode([text[s:e].strip() for s, e in sentences]))
+            if len(sentences) > 1
+            else None
+        )
         hits: list[_Hit] = []
-        for category, rule in rules.items():
+        for category in flagged:
             column = CATEGORIES.index(category)
-            best = int(np.argmax(probabilities[:, column]))
-            s, e = sentences[best]
-            if probabilities[best, column] < self._semantic.thresholds[column]:
+            s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else (0, len(text))
+            if any(x.search(text) for x in self._safe_phrasings[category]):
                 continue
-            if any(x.search(text[s:e]) for x in self._safe_phrasings[category]):
-                continue
-            hits.extend(self._filtered(rule, text, bounds, [(s, e)]))
+            hits.extend(self._filtered(rules[category], text, bounds, [(s, e)]))
         return hits
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:
