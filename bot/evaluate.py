@@ -76,9 +76,9 @@ def score_drafts(assistant: Assistant, rows: list[dict[str, Any]]) -> dict[str, 
                 counts[c]["fn"] += 1
             elif c in got and c not in may:
                 counts[c]["fp"] += 1
-        if not must:
+        if not must:  # a clean post; a flag its author listed under "may" is acceptable, any other is not
             clean_total += 1
-            clean_flagged += bool(got)
+            clean_flagged += bool(got - may)
         if (must - got) or (got - must - may):
             errors.append({"text_chars": len(row["text"]), "must": sorted(must), "got": sorted(got)})
     per_category = {}

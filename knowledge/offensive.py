@@ -41,6 +41,10 @@ _CONTEXT_EXCEPTIONS = re.compile(
     r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch",
     re.I,
 )
+_BIRD_CONTEXT = re.compile(
+    r"\b(?:birds?|nest\s*box(?:es)?|robins?|wrens?|finch(?:es)?|sparrows?|blackbirds?|starlings?|feeders?|rspb|birdwatch\w*|nature\s+reserve)\b",
+    re.I,
+)
 _HONORIFIC_BEFORE = re.compile(
     r"\b(?:cllr|councillor|mr|mrs|ms|miss|mx|dr|sir|uncle|aunt|auntie|lord|lady|rev|father|saint|st|moby)\.?\s+$", re.I
 )
@@ -148,12 +152,16 @@ def _is_name_or_place(text: str, start: int, end: int, word: str) -> bool:
         m.start() <= start - max(0, start - 30) < m.end() for m in _CONTEXT_EXCEPTIONS.finditer(window)
     ):
         return True
+    if word in {"tit", "tits"} and _BIRD_CONTEXT.search(text[max(0, start - 80) : end + 80]):
+        return True  # "lots of tits and robins this spring"
     if word not in _NAME_LIKE and word.replace("-", " ") not in _NAME_LIKE:
         return bool(_HONORIFIC_BEFORE.search(before)) and token[:1].isupper()
     if not token[:1].isupper() or token.isupper():
         return False
     if " " in token and all(part[:1].isupper() for part in token.split()):
         return True  # "Bell End", a place
+    if re.search(r"(?:,|\b(?:happy\s+\w+|thanks|thank\s+you|cheers|congratulations|congrats|well\s+done|welcome|hello|hi|dear|to),?)\s*$", before, re.I):
+        return True  # addressed by name: "Happy retirement, Dick!"
     return bool(_HONORIFIC_BEFORE.search(before) or _CAP_WORD_BEFORE.search(before) or _CAP_WORD_AFTER.match(text[end : end + 20]))
 
 
