@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 _TIERS = {
     "high": """fuck fucks fucked fucker fuckers fucking fuckin fuckwit fuckwits fuckface fuckhead fucktard motherfucker
-        motherfuckers clusterfuck clusterfucks mindfuck fuckup fuckups fuckery cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
+        motherfuckers motherfucking clusterfuck clusterfucks mindfuck fuckup fuckups fuckery cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
         knobheads dickhead dickheads dick dicks cock cocks prick pricks bastard bastards fanny minge clunge pussy
         cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
-    "medium": """shit shits shite shitty shitting shithead shitheads shitshow bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit
+    "medium": """shit shits shite shitty shitting shithead shitheads shitshow bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged bollocksed wankfest
         bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
         tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte""",
     "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking effing frigging ffs wtf sod",
@@ -36,13 +36,13 @@ _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits 
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
 _CONTEXT_EXCEPTIONS = re.compile(
     r"spotted\s+dick|moby\s+dick|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
-    r"cock[- ]a[- ]hoop|weather\s*cock|cock\s+pheasant|turkey\s+cock|door\s*knobs?|knobs?\s+of\s+butter|"
+    r"cock[- ]a[- ]hoop|cock[- ]ups?\b|weather\s*cock|cock\s+pheasant|turkey\s+cock|door\s*knobs?|knobs?\s+of\s+butter|"
     r"(?:pin|finger)\s*pricks?|pricks?\s+(?:up|of)|cut(?:ting)?\s+the\s+(?:first\s+)?sod|sod'?s\s+law|sod\s+(?:cutting|turning)|"
     r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch",
     re.I,
 )
 _BIRD_CONTEXT = re.compile(
-    r"\b(?:birds?|nest\s*box(?:es)?|robins?|wrens?|finch(?:es)?|sparrows?|blackbirds?|starlings?|feeders?|rspb|birdwatch\w*|nature\s+reserve)\b",
+    r"\b(?:birds?|nest\s*box(?:es)?|robins?|wrens?|finch(?:es)?|sparrows?|blackbirds?|starlings?|cormorants?|gulls?|seabirds?|nesting|feeders?|rspb|birdwatch\w*|nature\s+reserve)\b",
     re.I,
 )
 _HONORIFIC_BEFORE = re.compile(
@@ -152,7 +152,7 @@ def _is_name_or_place(text: str, start: int, end: int, word: str) -> bool:
         m.start() <= start - max(0, start - 30) < m.end() for m in _CONTEXT_EXCEPTIONS.finditer(window)
     ):
         return True
-    if word in {"tit", "tits"} and _BIRD_CONTEXT.search(text[max(0, start - 80) : end + 80]):
+    if word in {"tit", "tits", "shag", "shags"} and _BIRD_CONTEXT.search(text[max(0, start - 80) : end + 80]):
         return True  # "lots of tits and robins this spring"
     if word not in _NAME_LIKE and word.replace("-", " ") not in _NAME_LIKE:
         return bool(_HONORIFIC_BEFORE.search(before)) and token[:1].isupper()
