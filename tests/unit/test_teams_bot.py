@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from botbuilder.schema import Activity, ChannelAccount
 
 from adapters.teams import cards
 from adapters.teams.bot import PRIVATE_FAILED, GuidanceTeamsBot
-from bot.host import AssistantHost
+from tests.fakes.teams_turns import card_of, conversation_template, run_turns
 
 QUESTION = "Can I share my password with my assistant?"
 DRAFT = "check: John Smith is a crook and a liar"
@@ -28,40 +26,10 @@ class RecordingFeedback:
         self.calls.append(("ask", platform, user_id, result.question, result.answered))
 
 
-def _template(conversation_type: str) -> Activity:
-    return Activity(
-        channel_id="msteams",
-        service_url="https://smba.example.invalid/",
-        from_property=ChannelAccount(id="29:user", name="Cllr Jones", aad_object_id="aad-1"),
-        recipient=ChannelAccount(id="28:bot", name="Guide"),
-        conversation=ConversationAccount(id=f"conv-{conversation_type}", conversation_type=conversation_type, tenant_id="t1"),
-    )
-
-
 def _turns(assistant: Any, conversation_type: str, activities: list[Activity], feedback: Any = None, timeout: float = 4.5) -> list[list[Activity]]:
     """Send each activity in turn; the bot's outgoing activities for each."""
-
-    async def go() -> list[list[Activity]]:
-        host = AssistantHost(lambda: assistant)
-        await host.start()
-        bot = GuidanceTeamsBot(host, feedback, extension_timeout=timeout)
-        adapter = TestAdapter(bot.on_turn, _template(conversation_type))
-        out = []
-        try:
-            for activity in activities:
-                adapter.activity_buffer.clear()
-                await adapter.receive_activity(activity)
-                out.append(list(adapter.activity_buffer))
-        finally:
-            host.close()
-        return out
-
-    return asyncio.run(go())
-
-
-def _card(activity: Activity) -> dict[str, Any]:
-    assert activity.attachments and activity.attachments[0].content_type == cards.CONTENT_TYPE
-    return activity.attachments[0].content
+    template = conversation_template(ChannelAccount(id="29:user", name="Cllr Jones", aad_object_id="aad-1"), conversation_type)
+    return run_turns(assistant, template, activities, lambda host: GuidanceTeamsBot(host, feedback, extension_timeout=timeout))
 
 
 def _texts(card: Any) -> str:
@@ -79,7 +47,7 @@ def _actions(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_personal_question_gets_the_core_passage_with_buttons(fake_assistant) -> None:
     [[reply]] = _turns(fake_assistant, "personal", [Activity(type="message", text=QUESTION)])
-    card = _card(reply)
+    card = card_of(reply)
     expected = fake_assistant.ask(QUESTION).results[0]
     assert card["version"] == "1.5"
     assert card["body"][0]["text"] == cards._md(expected.title)
@@ -92,16 +60,16 @@ def test_personal_question_gets_the_core_passage_with_buttons(fake_assistant) ->
 
 def test_switch_button_rechecks_the_question_as_a_draft(fake_assistant) -> None:
     [[first]] = _turns(fake_assistant, "personal", [Activity(type="message", text=QUESTION)])
-    data = _actions(_card(first))[cards.AS_DRAFT]["data"]
+    data = _actions(card_of(first))[cards.AS_DRAFT]["data"]
     [[second]] = _turns(fake_assistant, "personal", [Activity(type="message", value=data)])
-    card = _card(second)
+    card = card_of(second)
     assert "risk" in card["body"][0]["text"].lower()
     assert cards.AS_QUESTION in _actions(card)
 
 
 def test_personal_draft_is_checked_with_flags_severity_and_advice(fake_assistant) -> None:
     [[reply]] = _turns(fake_assistant, "personal", [Activity(type="message", text=DRAFT)])
-    card = _card(reply)
+    card = card_of(reply)
     expected = fake_assistant.check("John Smith is a crook and a liar")
     assert expected.flags, "the fixture draft should raise flags"
     shown = _texts(card)
@@ -120,7 +88,7 @@ def test_channel_answers_only_when_mentioned_and_replies_in_the_thread(fake_assi
     assert ignored == []
     [reply] = answered
     assert reply.reply_to_id == "m2"
-    card = _card(reply)
+    card = card_of(reply)
     assert cards._md(fake_assistant.ask(QUESTION).results[0].passage) in _texts(card)
     assert cards.AS_DRAFT not in _actions(card)  # the switch is for personal chat
 
@@ -137,7 +105,7 @@ def test_welcome_card_when_the_bot_is_installed(fake_assistant) -> None:
     someone = Activity(type="conversationUpdate", members_added=[ChannelAccount(id="29:other", aad_object_id="x")])
     welcomed, quiet = _turns(fake_assistant, "personal", [install, someone])
     [card_activity] = welcomed
-    assert "guidance" in _card(card_activity)["body"][0]["text"].lower()
+    assert "guidance" in card_of(card_activity)["body"][0]["text"].lower()
     assert quiet == []
 
 
@@ -146,7 +114,7 @@ def _invoke_body(replies: list[Activity]) -> tuple[int, Any]:
     return response.value.status, response.value.body
 
 
-def test_check_this_post_returns_the_check_as_a_dialog_card(fake_assistant) -> None:
+def test_check_this_post_returns_the_check_as_a_dialogcard_of(fake_assistant) -> None:
     value = {"commandId": "checkPost", "commandContext": "message", "messagePayload": {"body": {"contentType": "html", "content": "<p>John Smith is a <b>crook</b> and a liar</p>"}}}
     [replies] = _turns(fake_assistant, "channel", [Activity(type="invoke", name="composeExtension/fetchTask", value=value)])
     assert [a.type for a in replies] == ["invokeResponse"]  # nothing posted to the channel
@@ -180,7 +148,7 @@ def test_check_this_post_answers_in_time_when_the_core_is_slow(fake_assistant) -
 def test_feedback_buttons_are_recorded_without_message_text(fake_assistant, helpful: bool) -> None:
     feedback = RecordingFeedback()
     [[answer]] = _turns(fake_assistant, "personal", [Activity(type="message", text=QUESTION)])
-    data = _actions(_card(answer))["Helpful" if helpful else "Not helpful"]["data"]
+    data = _actions(card_of(answer))["Helpful" if helpful else "Not helpful"]["data"]
     [[thanks]] = _turns(fake_assistant, "personal", [Activity(type="message", value=data)], feedback)
     expected = fake_assistant.ask(QUESTION)
     assert "question" not in data  # the button carries no member text, and none is recorded (as in Slack)
@@ -191,22 +159,22 @@ def test_feedback_buttons_are_recorded_without_message_text(fake_assistant, help
 def test_every_question_is_recorded_and_a_draft_never_is(fake_assistant) -> None:
     feedback = RecordingFeedback()
     [[answer]] = _turns(fake_assistant, "personal", [Activity(type="message", text=QUESTION)], feedback)
-    switched = _actions(_card(answer))[cards.AS_DRAFT]["data"]
+    switched = _actions(card_of(answer))[cards.AS_DRAFT]["data"]
     _turns(fake_assistant, "personal", [Activity(type="message", text=DRAFT), Activity(type="message", value=switched)], feedback)
     assert feedback.calls == [("ask", "teams", "teams:aad-1", QUESTION, fake_assistant.ask(QUESTION).answered)]
 
 
 def test_show_the_whole_section(fake_assistant) -> None:
     [[answer]] = _turns(fake_assistant, "personal", [Activity(type="message", text=QUESTION)])
-    data = _actions(_card(answer))[cards.SHOW_SECTION]["data"]
+    data = _actions(card_of(answer))[cards.SHOW_SECTION]["data"]
     [[section]] = _turns(fake_assistant, "personal", [Activity(type="message", value=data)])
     whole = fake_assistant.whole_section(data["sectionId"])
     assert whole.kind == "section"
-    shown = _texts(_card(section))
+    shown = _texts(card_of(section))
     assert all(cards._md(p) in shown for p in whole.section.passages)
 
 
-def test_action_execute_invoke_replaces_the_card(fake_assistant) -> None:
+def test_action_execute_invoke_replaces_thecard_of(fake_assistant) -> None:
     section_id = fake_assistant.ask(QUESTION).results[0].section_id
     value = {"action": {"type": "Action.Execute", "data": {"guidanceAction": "section", "sectionId": section_id}}}
     [replies] = _turns(fake_assistant, "personal", [Activity(type="invoke", name="adaptiveCard/action", value=value)])

@@ -4,23 +4,20 @@ served from a loopback fake (tests/fakes/teams_connector.py), the desk uses the 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
+from botbuilder.schema import Activity, Attachment, ChannelAccount
 
-from adapters.teams import cards
 from adapters.teams.bot import NO_UPLOADS, GuidanceTeamsBot
 from adapters.teams.translate import FILE_DOWNLOAD_INFO
 from bot.feedback import FeedbackLog
-from bot.host import AssistantHost
 from bot.officer import REFUSAL, OfficerDesk
 from knowledge.store import GuidanceStore
 from tests.fakes.teams_connector import FakeConnector
+from tests.fakes.teams_turns import card_of, conversation_template, run_turns
 
 V2 = (Path(__file__).resolve().parents[1] / "data" / "guidance-v2.md").read_bytes()
 OFFICER = ChannelAccount(id="29:officer", name="Jo Officer", aad_object_id="aad-officer")
@@ -56,32 +53,7 @@ def _file_message(url: str, name: str = "guidance-v2.md") -> Activity:
 
 
 def _turns(assistant: Any, who: ChannelAccount, activities: list[Activity], desk: OfficerDesk | None, feedback: Any = None) -> list[list[Activity]]:
-    async def go() -> list[list[Activity]]:
-        host = AssistantHost(lambda: assistant)
-        await host.start()
-        bot = GuidanceTeamsBot(host, feedback, desk=desk)
-        template = Activity(
-            channel_id="msteams", service_url="https://smba.example.invalid/", from_property=who,
-            recipient=ChannelAccount(id="28:bot", name="Guide"),
-            conversation=ConversationAccount(id="conv-personal", conversation_type="personal", tenant_id="t1"),
-        )
-        adapter = TestAdapter(bot.on_turn, template)
-        out = []
-        try:
-            for activity in activities:
-                adapter.activity_buffer.clear()
-                await adapter.receive_activity(activity)
-                out.append(list(adapter.activity_buffer))
-        finally:
-            host.close()
-        return out
-
-    return asyncio.run(go())
-
-
-def _card(activity: Activity) -> dict[str, Any]:
-    assert activity.attachments and activity.attachments[0].content_type == cards.CONTENT_TYPE
-    return activity.attachments[0].content
+    return run_turns(assistant, conversation_template(who), activities, lambda host: GuidanceTeamsBot(host, feedback, desk=desk))
 
 
 def _button(card: dict[str, Any], starts: str) -> dict[str, Any]:
@@ -90,7 +62,7 @@ def _button(card: dict[str, Any], starts: str) -> dict[str, Any]:
 
 def _preview(fake_assistant: Any, desk: OfficerDesk, files: FakeConnector) -> dict[str, Any]:
     [[reply]] = _turns(fake_assistant, OFFICER, [_file_message(files.serve_file("guidance-v2.md", V2))], desk)
-    return _card(reply)
+    return card_of(reply)
 
 
 def test_officer_file_gets_a_preview_card_and_publish_makes_it_current(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
@@ -103,26 +75,26 @@ def test_officer_file_gets_a_preview_card_and_publish_makes_it_current(fake_assi
     assert desk.store.current_number() == 1  # a preview changes nothing
 
     [[published]] = _turns(fake_assistant, OFFICER, [Activity(type="message", value=_button(card, "Publish"))], desk)
-    assert "guidance version 2; it is now current" in _card(published)["fallbackText"]
+    assert "guidance version 2; it is now current" in card_of(published)["fallbackText"]
     assert desk.store.current_number() == 2
     assert desk.store.versions()[-1].published_by == "Jo Officer (teams:aad-officer)"
     # TestAdapter has no connector, so the officer is told the announcement was not posted
-    assert "announcement was not posted" in _card(published)["fallbackText"]
+    assert "announcement was not posted" in card_of(published)["fallbackText"]
 
 
 def test_cancel_leaves_the_current_version(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     card = _preview(fake_assistant, desk, files)
     cancel, publish = _button(card, "Cancel"), _button(card, "Publish")
     cancelled, late = _turns(fake_assistant, OFFICER, [Activity(type="message", value=cancel), Activity(type="message", value=publish)], desk)
-    assert _card(cancelled[0])["fallbackText"].startswith("Cancelled")
-    assert "expired or was already used" in _card(late[0])["fallbackText"]
+    assert card_of(cancelled[0])["fallbackText"].startswith("Cancelled")
+    assert "expired or was already used" in card_of(late[0])["fallbackText"]
     assert desk.store.current_number() == 1 and len(desk.store.versions()) == 1
 
 
 def test_member_upload_is_refused_without_downloading(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     before = len(files.downloads)
     [[reply]] = _turns(fake_assistant, MEMBER, [_file_message(files.serve_file("guidance-v2.md", V2))], desk)
-    assert _card(reply)["fallbackText"] == REFUSAL
+    assert card_of(reply)["fallbackText"] == REFUSAL
     assert len(files.downloads) == before
     assert desk.store.current_number() == 1 and len(desk.store.versions()) == 1
     last = desk.store.audit_log()[-1]
@@ -132,14 +104,14 @@ def test_member_upload_is_refused_without_downloading(fake_assistant, desk: Offi
 def test_member_pressing_publish_is_refused(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     publish = _button(_preview(fake_assistant, desk, files), "Publish")
     [[reply]] = _turns(fake_assistant, MEMBER, [Activity(type="message", value=publish)], desk)
-    assert _card(reply)["fallbackText"] == REFUSAL and desk.store.current_number() == 1
+    assert card_of(reply)["fallbackText"] == REFUSAL and desk.store.current_number() == 1
     assert desk.store.audit_log()[-1].outcome == "refused: not an officer"
 
 
 def test_oversized_file_is_refused_while_streaming(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     url = files.serve_file("huge.md", b"# Big\n\n" + b"x" * (5 * 1024 * 1024 + 10))
     [[reply]] = _turns(fake_assistant, OFFICER, [_file_message(url, "huge.md")], desk)
-    assert "larger than 5 MB" in _card(reply)["fallbackText"]
+    assert "larger than 5 MB" in card_of(reply)["fallbackText"]
     assert desk.store.audit_log()[-1].outcome.startswith("refused: huge.md is larger than 5 MB")
 
 
@@ -147,17 +119,17 @@ def test_wrong_type_and_emulator_content_url(fake_assistant, desk: OfficerDesk, 
     sheet = _file_message(files.serve_file("budget.xlsx", b"PK\x03\x04"), "budget.xlsx")
     emulator = Activity(type="message", attachments=[Attachment(content_type="text/markdown", name="guidance-v2.md", content_url=files.serve_file("guidance-v2.md", V2))])
     refused, previewed = _turns(fake_assistant, OFFICER, [sheet, emulator], desk)
-    assert ".xlsx" in _card(refused[0])["fallbackText"] and _card(refused[0])["body"][0]["color"] == "Attention"
-    assert _card(previewed[0])["body"][0]["text"] == "Preview: guidance version 2"
+    assert ".xlsx" in card_of(refused[0])["fallbackText"] and card_of(refused[0])["body"][0]["color"] == "Attention"
+    assert card_of(previewed[0])["body"][0]["text"] == "Preview: guidance version 2"
 
 
 def test_history_and_rollback_for_an_officer(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     card = _preview(fake_assistant, desk, files)
     _turns(fake_assistant, OFFICER, [Activity(type="message", value=_button(card, "Publish"))], desk)
     history, rolled = _turns(fake_assistant, OFFICER, [Activity(type="message", text="history"), Activity(type="message", text="rollback 1")], desk)
-    assert _card(history[0])["fallbackText"].startswith("v2 (current)")
-    assert "v1" in _card(history[0])["fallbackText"]
-    assert _card(rolled[0])["fallbackText"] == "Guidance version 1 is current again."
+    assert card_of(history[0])["fallbackText"].startswith("v2 (current)")
+    assert "v1" in card_of(history[0])["fallbackText"]
+    assert card_of(rolled[0])["fallbackText"] == "Guidance version 1 is current again."
     assert desk.store.current_number() == 1
 
 
@@ -167,7 +139,7 @@ def test_history_and_rollback_are_refused_for_a_member(fake_assistant, desk: Off
 
     assert desk.publish(Actor("teams", "aad-officer"), data=V2, filename="guidance-v2.md").ok
     [[reply]] = _turns(fake_assistant, MEMBER, [Activity(type="message", text=text)], desk)
-    assert _card(reply)["fallbackText"] == REFUSAL
+    assert card_of(reply)["fallbackText"] == REFUSAL
     assert desk.store.current_number() == 2
     assert desk.store.audit_log()[-1].outcome == "refused: not an officer"
 
@@ -176,8 +148,8 @@ def test_a_members_question_still_goes_to_the_assistant(fake_assistant, desk: Of
     feedback = FeedbackLog(tmp_path / "data")
     question = "Will jo.bloggs@example.com get the weather forecast for Leeds tomorrow?"  # unanswered with the hashing embedder
     [answered], [checked] = _turns(fake_assistant, MEMBER, [Activity(type="message", text=question), Activity(type="message", text="check: Jo Bloggs is a liar")], desk, feedback)
-    assert _card(answered)["body"][0]["text"] == "Not covered by the guidance"
-    assert "risk" in _card(checked)["body"][0]["text"]
+    assert card_of(answered)["body"][0]["text"] == "Not covered by the guidance"
+    assert "risk" in card_of(checked)["body"][0]["text"]
     with feedback.store.connect() as db:
         stored = [row[0] for row in db.execute("SELECT question FROM unanswered")]
     assert len(stored) == 1 and "Leeds" in stored[0] and "jo.bloggs@example.com" not in stored[0]
