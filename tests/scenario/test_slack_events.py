@@ -12,20 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.slack.blocks import escape
-from bot.settings import Settings
 from tests.fakes.slack_api import BOT_USER, FakeSlackApi, SlackSender, all_text, buttons, serve_with_slack
 from tests.scenario.live import LiveServer
 
 SECRET = "test-signing-secret"
 QUESTION = "can I tweet about a planning application?"
 DRAFT = "Councillor Smith is a liar and everyone knows it. My password is hunter2"
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document):
-    from bot.runtime import build_assistant
-
-    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("slack-data")), embedder=fake_embedder, document=document)
 
 
 @pytest.fixture(scope="module")

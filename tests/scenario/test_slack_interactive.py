@@ -10,19 +10,11 @@ from typing import Any
 import pytest
 
 from adapters.slack.blocks import escape
-from bot.settings import Settings
 from tests.fakes.slack_api import BOT_USER, Call, FakeSlackApi, SlackSender, all_text, buttons, serve_with_slack
 
 SECRET = "interactive-secret"
 QUESTION = "can I tweet about a planning application?"
 DRAFT = "Councillor Smith is a liar and everyone knows it. My password is hunter2"
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document):
-    from bot.runtime import build_assistant
-
-    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("slack-data")), embedder=fake_embedder, document=document)
 
 
 @pytest.fixture(scope="module")

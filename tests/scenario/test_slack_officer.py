@@ -27,13 +27,6 @@ UNANSWERED = "Where can I renew the parking permit for jo.bloggs@example.com?"
 TIKTOK = "Can I post TikTok videos and Instagram Reels?"
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document):  # type: ignore[no-untyped-def]
-    from bot.runtime import build_assistant
-
-    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("officer-model")), embedder=fake_embedder, document=document)
-
-
 @pytest.fixture
 def stack(tmp_path: Path, assistant) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, Path]]:  # type: ignore[no-untyped-def]
     """A fresh data dir per test: publishing changes the store."""
