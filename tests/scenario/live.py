@@ -86,9 +86,16 @@ class Response:
         return json.loads(self.body)
 
 
-def request(port: int, method: str, path: str, body: bytes | str | dict | None = None, headers: dict[str, str] | None = None) -> Response:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | str | dict | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Response:
     """Always to 127.0.0.1: tests never send traffic anywhere else."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     headers = dict(headers or {})
     if isinstance(body, dict):
         body = json.dumps(body)
