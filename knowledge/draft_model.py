@@ -159,9 +159,9 @@ def shipped_model_is_current(embedder: Embedder) -> bool:
 
 
 if __name__ == "__main__":  # python -m knowledge.draft_model: refit the shipped weights for the real model
-    from knowledge.embedding import SentenceTransformerEmbedder
+    from knowledge.embedding import load_real_embedder
 
-    real = SentenceTransformerEmbedder()
+    real = load_real_embedder()
     training = load_training()
     fitted = train(real.encode([p.text for p in training]), training)
     _write(packaged_model_path(real), fitted, _fingerprint(training, real))

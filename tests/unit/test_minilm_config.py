@@ -1,0 +1,48 @@
+"""The direct encoder refuses model files it would compute wrongly, naming the setting that works instead."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge.embedding import model_directory
+from knowledge.minilm import UnsupportedModelError, _check_supported
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    source = model_directory()
+    for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+        shutil.copy(source / name, tmp_path / name)
+    (tmp_path / "1_Pooling").mkdir()
+    shutil.copy(source / "1_Pooling" / "config.json", tmp_path / "1_Pooling" / "config.json")
+    return tmp_path
+
+
+def _edit(path: Path, **changes: object) -> None:
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def test_the_shipped_model_is_supported_with_its_256_token_window(model_copy: Path) -> None:
+    config, max_length = _check_supported(model_copy)
+    assert config["hidden_size"] == 384 and max_length == 256
+
+
+@pytest.mark.parametrize(
+    ("file", "changes", "named"),
+    [
+        ("config.json", {"model_type": "roberta"}, "model_type 'roberta'"),
+        ("config.json", {"hidden_act": "relu"}, "GELU"),
+        ("1_Pooling/config.json", {"pooling_mode_cls_token": True}, "mean pooling"),
+    ],
+)
+def test_other_architectures_are_refused_with_the_fallback_named(model_copy: Path, file: str, changes: dict, named: str) -> None:
+    _edit(model_copy / file, **changes)
+    with pytest.raises(UnsupportedModelError, match=named) as raised:
+        _check_supported(model_copy)
+    assert "GUIDANCE_BOT_ENCODER=sentence-transformers" in str(raised.value)
