@@ -38,8 +38,9 @@ QUESTIONS = [
 DRAFT = (
     "Great to see so many residents at the Oakfield community clean-up this morning! Thanks to the volunteers "
     "and the council's street team. Next session is Saturday 14th at 10am, meeting at the library car park. "
-    "Gloves and bags provided; bring a flask and your neighbours. See you there, all welcome"
+    "Gloves and bags provided; bring a flask and your neighbours. All welcome"
 )
+assert len(DRAFT) == 280, "the issue's check target is for a 280-character post"
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:

@@ -109,11 +109,14 @@ class DraftChecker:
 
     def check(self, text: str) -> list[Flag]:
         bounds = sentence_bounds(text)
+        lowered = text.lower()
+        # Lower-casing keeps offsets only when no character expands ("İ" becomes two); else match case-blind.
+        folded_text = lowered if len(lowered) == len(text) else None
         hits: list[_Hit] = []
         for rule in self.rules:
             detector = rule.spec.detector
             if detector == "patterns":
-                hits.extend(self._pattern_hits(rule, text, bounds))
+                hits.extend(self._pattern_hits(rule, text, folded_text, bounds))
             elif detector == "personal_data":
                 spans = [(s.start, s.end) for s in personal_data(text)]
                 hits.extend(self._filtered(rule, text, bounds, spans))
@@ -137,11 +140,12 @@ class DraftChecker:
             kept.append(_Hit(rule, start, end, rule.spec.severity))
         return kept
 
-    def _pattern_hits(self, rule: Rule, text: str, bounds: list[int]) -> list[_Hit]:
+    def _pattern_hits(self, rule: Rule, text: str, folded_text: str | None, bounds: list[int]) -> list[_Hit]:
         spans = []
-        for matcher in rule.matchers:
-            for m in matcher.finditer(text):
-                if "ev" in matcher.groupindex and m.group("ev"):
+        for matcher, folded in zip(rule.matchers, rule.folded, strict=True):
+            found = folded.finditer(folded_text) if folded is not None and folded_text is not None else matcher.finditer(text)
+            for m in found:
+                if "ev" in m.re.groupindex and m.group("ev"):
                     spans.append(m.span("ev"))
                 elif m.end() > m.start():
                     spans.append(m.span())
