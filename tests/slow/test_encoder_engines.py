@@ -40,3 +40,16 @@ def test_torch_engine_matches_sentence_transformers_on_the_guidance_and_odd_inpu
 def test_unknown_engine_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown encoder engine 'onnx'"):
         load_real_embedder("onnx")
+
+
+def test_two_threads_encoding_at_once_each_get_their_own_vectors() -> None:
+    """serve runs the scripted model from two encoder threads; a fresh encoder makes the first calls
+    (when TorchScript profiles and optimises the graph) concurrent too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = load_real_embedder()
+    texts = [[f"can I post about planning application {n} on my page?"] for n in range(40)] + [["short", "a longer second text in one call"]] * 4
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fresh.encode, texts))
+    for asked, vectors in zip(texts, together, strict=True):
+        assert np.abs(vectors - fresh.encode(asked)).max() < 1e-5
