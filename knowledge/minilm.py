@@ -106,13 +106,11 @@ def _core_module(torch: Any, weights: dict[str, Any], config: dict[str, Any]) ->
                 qkv = qkv.permute(2, 0, 3, 1, 4)
                 attended = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias)
                 attended = attended.transpose(1, 2).reshape(batch * length, dim)
-                hidden = functional.layer_norm(
-                    functional.linear(attended, self.out_w[i], self.out_b[i]) + hidden, [dim], self.mid_norm_w[i], self.mid_norm_b[i], self.eps
-                )
+                residual = functional.linear(attended, self.out_w[i], self.out_b[i]) + hidden
+                hidden = functional.layer_norm(residual, [dim], self.mid_norm_w[i], self.mid_norm_b[i], self.eps)
                 inner = functional.gelu(functional.linear(hidden, self.up_w[i], self.up_b[i]))
-                hidden = functional.layer_norm(
-                    functional.linear(inner, self.down_w[i], self.down_b[i]) + hidden, [dim], self.end_norm_w[i], self.end_norm_b[i], self.eps
-                )
+                residual = functional.linear(inner, self.down_w[i], self.down_b[i]) + hidden
+                hidden = functional.layer_norm(residual, [dim], self.end_norm_w[i], self.end_norm_b[i], self.eps)
             tokens = mask[:, :, None].to(hidden.dtype)
             pooled = (hidden.view(batch, length, dim) * tokens).sum(1) / tokens.sum(1).clamp(min=1e-9)
             return functional.normalize(pooled, dim=-1)

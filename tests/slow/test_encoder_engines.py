@@ -48,7 +48,8 @@ def test_two_threads_encoding_at_once_each_get_their_own_vectors() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     fresh = load_real_embedder()
-    texts = [[f"can I post about planning application {n} on my page?"] for n in range(40)] + [["short", "a longer second text in one call"]] * 4
+    texts = [[f"can I post about planning application {n} on my page?"] for n in range(40)]
+    texts += [["short", "a longer second text in one call"]] * 4
     with ThreadPoolExecutor(2) as pool:
         together = list(pool.map(fresh.encode, texts))
     for asked, vectors in zip(texts, together, strict=True):
