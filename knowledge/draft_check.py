@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.case_folding import fold_text
 from knowledge.draft_model import SemanticModel
 from knowledge.embedding import Embedder
 from knowledge.model import GuidanceDocument, Passage
@@ -109,9 +110,7 @@ class DraftChecker:
 
     def check(self, text: str) -> list[Flag]:
         bounds = sentence_bounds(text)
-        lowered = text.lower()
-        # Lower-casing keeps offsets only when no character expands ("İ" becomes two); else match case-blind.
-        folded_text = lowered if len(lowered) == len(text) else None
+        folded_text = fold_text(text)  # None: match case-blind (see knowledge/case_folding.py)
         hits: list[_Hit] = []
         for rule in self.rules:
             detector = rule.spec.detector

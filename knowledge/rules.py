@@ -16,6 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from knowledge.case_folding import fold_pattern
+
 CATEGORIES: tuple[str, ...] = (
     "defamation",
     "copyright",
@@ -106,7 +108,7 @@ class Rule:
     category: str
     guidance: GuidanceRef
     matchers: tuple[re.Pattern[str], ...]
-    folded: tuple[re.Pattern[str] | None, ...]  # each matcher for lower-cased text (see _folded); None: use it
+    folded: tuple[re.Pattern[str] | None, ...]  # each matcher for lower-cased text (case_folding.py); None: use it
     context: tuple[re.Pattern[str], ...]
     exceptions: tuple[re.Pattern[str], ...]
 
@@ -117,31 +119,6 @@ class Rule:
 
 def _compile(expr: str) -> re.Pattern[str]:
     return re.compile(expr, re.IGNORECASE)
-
-
-_ESCAPE = re.compile(r"\\.|\(\?P", re.DOTALL)  # escapes and named groups keep their case
-_CHARACTER_ESCAPE = re.compile(r"\\[xuUN0]")
-
-
-def _folded(expr: str) -> re.Pattern[str] | None:
-    """`expr` for text that is already lower-cased, compiled without IGNORECASE.
-
-    Why: case-insensitive matching made Python's re ~45% slower over the packaged rules (3.3 ms against
-    1.8 ms for a 280-character post, most of a draft check's rule time). Literals are lower-cased and
-    escapes kept (`\\S` stays `\\S`). None where folding could change what matches: case-sensitive inline
-    groups and characters written as codes (`\\x41` is "A", which lower-cased text never contains).
-    """
-    if "(?-i" in expr or _CHARACTER_ESCAPE.search(expr):
-        return None
-    parts, at = [], 0
-    for escape in _ESCAPE.finditer(expr):
-        parts += [expr[at : escape.start()].lower(), escape.group()]
-        at = escape.end()
-    parts.append(expr[at:].lower())
-    try:
-        return re.compile("".join(parts))
-    except re.error:
-        return None
 
 
 def _lexicon_pattern(words: list[str]) -> list[re.Pattern[str]]:
@@ -171,7 +148,7 @@ def _rules_of(data: CategoryFile, name: str) -> list[Rule]:
                     category=data.category,
                     guidance=spec.guidance or data.guidance,
                     matchers=matchers,
-                    folded=tuple(_folded(m.pattern) for m in matchers),
+                    folded=tuple(fold_pattern(m, [*spec.examples.positive, *spec.examples.negative]) for m in matchers),
                     context=tuple(_compile(_expand_terms(c, terms)) for c in spec.context),
                     exceptions=tuple(_compile(_expand_terms(e, terms)) for e in spec.exceptions),
                 )
