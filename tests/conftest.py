@@ -41,6 +41,15 @@ def fake_assistant(settings, fake_embedder, document):
     return build_assistant(settings, embedder=fake_embedder, document=document)
 
 
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document):  # type: ignore[no-untyped-def]
+    """One fast fake-embedder assistant per module, for tests that never change it (building one takes seconds)."""
+    from bot.runtime import build_assistant
+    from bot.settings import Settings
+
+    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("assistant-data")), embedder=fake_embedder, document=document)
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     from knowledge.embedding import load_real_embedder

@@ -7,31 +7,12 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from adapters.slack.blocks import escape
-from tests.fakes.slack_api import BOT_USER, FakeSlackApi, SlackSender, all_text, buttons, serve_with_slack
-from tests.scenario.live import LiveServer
+from tests.fakes.slack_api import BOT_USER, all_text, buttons
 
-SECRET = "test-signing-secret"
 QUESTION = "can I tweet about a planning application?"
 DRAFT = "Councillor Smith is a liar and everyone knows it. My password is hunter2"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, assistant) -> Iterator[tuple[LiveServer, FakeSlackApi, SlackSender, list[tuple]]]:
-    with serve_with_slack(assistant, tmp_path_factory.mktemp("serve"), SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def slack(stack) -> Iterator[tuple[FakeSlackApi, SlackSender, list[tuple]]]:
-    _, fake, sender, votes = stack
-    fake.reset()
-    votes.clear()
-    yield fake, sender, votes
 
 
 def test_mention_is_answered_in_its_thread_with_the_passage_the_core_chose(slack, assistant) -> None:

@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 
 from adapters.slack.blocks import escape
 from tests.fakes.slack_api import BOT_USER, Call, FakeSlackApi, SlackSender, all_text, buttons, serve_with_slack
@@ -15,20 +13,6 @@ from tests.fakes.slack_api import BOT_USER, Call, FakeSlackApi, SlackSender, all
 SECRET = "interactive-secret"
 QUESTION = "can I tweet about a planning application?"
 DRAFT = "Councillor Smith is a liar and everyone knows it. My password is hunter2"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, assistant):
-    with serve_with_slack(assistant, tmp_path_factory.mktemp("serve"), SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def slack(stack) -> Iterator[tuple[FakeSlackApi, SlackSender, list[tuple]]]:
-    _, fake, sender, votes = stack
-    fake.reset()
-    votes.clear()
-    yield fake, sender, votes
 
 
 def _ask_in_thread(fake: FakeSlackApi, sender: SlackSender) -> dict[str, Any]:

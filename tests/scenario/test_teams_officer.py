@@ -16,7 +16,6 @@ from adapters.teams.settings import TeamsSettings
 from adapters.teams.translate import FILE_DOWNLOAD_INFO
 from bot.officer import REFUSAL
 from bot.reload import FEEDBACK_KEY, OFFICER_DESK_KEY
-from bot.runtime import build_assistant
 from bot.serve import create_app
 from tests.fakes.teams_connector import FakeConnector, Posted
 from tests.scenario.live import LiveServer, request
@@ -35,20 +34,12 @@ def connector() -> Iterator[FakeConnector]:
     fake.stop()
 
 
-@pytest.fixture(scope="module")
-def version_1(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document):  # type: ignore[no-untyped-def]
-    """The bundled guidance's assistant, built once (seconds) and served by each test's fresh store."""
-    from bot.settings import Settings
-
-    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("v1")), embedder=fake_embedder, document=document)
-
-
 @pytest.fixture
-def server(settings, version_1) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def server(settings, assistant) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     settings = settings.model_copy(update={"officers": "teams:aad-officer", "announce_channel": f"slack:C1,teams:{ANNOUNCE}", "rate_limit_per_minute": 0})
     mount, _ = build_mount(settings, teams=TeamsSettings(_env_file=None, id=""))
     assert mount is not None
-    with LiveServer(create_app(settings, lambda: version_1, [mount])) as live:
+    with LiveServer(create_app(settings, lambda: assistant, [mount])) as live:
         yield live.wait_ready()
 
 

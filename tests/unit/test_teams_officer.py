@@ -32,15 +32,6 @@ def files() -> Iterator[FakeConnector]:
     fake.stop()
 
 
-@pytest.fixture(scope="module")
-def fake_assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document):  # type: ignore[no-untyped-def]
-    """One assistant for the module (building it takes seconds); the officer flows never change it."""
-    from bot.runtime import build_assistant
-    from bot.settings import Settings
-
-    return build_assistant(Settings(data_dir=tmp_path_factory.mktemp("assistant")), embedder=fake_embedder, document=document)
-
-
 @pytest.fixture
 def desk(tmp_path: Path, fake_embedder) -> OfficerDesk:  # type: ignore[no-untyped-def]
     store = GuidanceStore.open(tmp_path / "data")
@@ -60,13 +51,13 @@ def _button(card: dict[str, Any], starts: str) -> dict[str, Any]:
     return next(a["data"] for a in card["actions"] if a["title"].startswith(starts))
 
 
-def _preview(fake_assistant: Any, desk: OfficerDesk, files: FakeConnector) -> dict[str, Any]:
-    [[reply]] = _turns(fake_assistant, OFFICER, [_file_message(files.serve_file("guidance-v2.md", V2))], desk)
+def _preview(assistant: Any, desk: OfficerDesk, files: FakeConnector) -> dict[str, Any]:
+    [[reply]] = _turns(assistant, OFFICER, [_file_message(files.serve_file("guidance-v2.md", V2))], desk)
     return card_of(reply)
 
 
-def test_officer_file_gets_a_preview_card_and_publish_makes_it_current(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
-    card = _preview(fake_assistant, desk, files)
+def test_officer_file_gets_a_preview_card_and_publish_makes_it_current(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+    card = _preview(assistant, desk, files)
     facts = {f["title"]: f["value"] for item in card["body"] if item["type"] == "FactSet" for f in item["facts"]}
     assert card["body"][0]["text"] == "Preview: guidance version 2"
     assert facts["Added"] == "Short-form video" and facts["Removed"] == "none" and "Copyright" in facts["Changed"]
@@ -74,7 +65,7 @@ def test_officer_file_gets_a_preview_card_and_publish_makes_it_current(fake_assi
     assert any(r.startswith("+## Short-form video") for r in runs)
     assert desk.store.current_number() == 1  # a preview changes nothing
 
-    [[published]] = _turns(fake_assistant, OFFICER, [Activity(type="message", value=_button(card, "Publish"))], desk)
+    [[published]] = _turns(assistant, OFFICER, [Activity(type="message", value=_button(card, "Publish"))], desk)
     assert "guidance version 2; it is now current" in card_of(published)["fallbackText"]
     assert desk.store.current_number() == 2
     assert desk.store.versions()[-1].published_by == "Jo Officer (teams:aad-officer)"
@@ -82,18 +73,18 @@ def test_officer_file_gets_a_preview_card_and_publish_makes_it_current(fake_assi
     assert "announcement was not posted" in card_of(published)["fallbackText"]
 
 
-def test_cancel_leaves_the_current_version(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
-    card = _preview(fake_assistant, desk, files)
+def test_cancel_leaves_the_current_version(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+    card = _preview(assistant, desk, files)
     cancel, publish = _button(card, "Cancel"), _button(card, "Publish")
-    cancelled, late = _turns(fake_assistant, OFFICER, [Activity(type="message", value=cancel), Activity(type="message", value=publish)], desk)
+    cancelled, late = _turns(assistant, OFFICER, [Activity(type="message", value=cancel), Activity(type="message", value=publish)], desk)
     assert card_of(cancelled[0])["fallbackText"].startswith("Cancelled")
     assert "expired or was already used" in card_of(late[0])["fallbackText"]
     assert desk.store.current_number() == 1 and len(desk.store.versions()) == 1
 
 
-def test_member_upload_is_refused_without_downloading(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+def test_member_upload_is_refused_without_downloading(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     before = len(files.downloads)
-    [[reply]] = _turns(fake_assistant, MEMBER, [_file_message(files.serve_file("guidance-v2.md", V2))], desk)
+    [[reply]] = _turns(assistant, MEMBER, [_file_message(files.serve_file("guidance-v2.md", V2))], desk)
     assert card_of(reply)["fallbackText"] == REFUSAL
     assert len(files.downloads) == before
     assert desk.store.current_number() == 1 and len(desk.store.versions()) == 1
@@ -101,32 +92,32 @@ def test_member_upload_is_refused_without_downloading(fake_assistant, desk: Offi
     assert last.outcome == "refused: not an officer" and "teams:aad-member" in last.actor
 
 
-def test_member_pressing_publish_is_refused(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
-    publish = _button(_preview(fake_assistant, desk, files), "Publish")
-    [[reply]] = _turns(fake_assistant, MEMBER, [Activity(type="message", value=publish)], desk)
+def test_member_pressing_publish_is_refused(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+    publish = _button(_preview(assistant, desk, files), "Publish")
+    [[reply]] = _turns(assistant, MEMBER, [Activity(type="message", value=publish)], desk)
     assert card_of(reply)["fallbackText"] == REFUSAL and desk.store.current_number() == 1
     assert desk.store.audit_log()[-1].outcome == "refused: not an officer"
 
 
-def test_oversized_file_is_refused_while_streaming(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+def test_oversized_file_is_refused_while_streaming(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     url = files.serve_file("huge.md", b"# Big\n\n" + b"x" * (5 * 1024 * 1024 + 10))
-    [[reply]] = _turns(fake_assistant, OFFICER, [_file_message(url, "huge.md")], desk)
+    [[reply]] = _turns(assistant, OFFICER, [_file_message(url, "huge.md")], desk)
     assert "larger than 5 MB" in card_of(reply)["fallbackText"]
     assert desk.store.audit_log()[-1].outcome.startswith("refused: huge.md is larger than 5 MB")
 
 
-def test_wrong_type_and_emulator_content_url(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+def test_wrong_type_and_emulator_content_url(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
     sheet = _file_message(files.serve_file("budget.xlsx", b"PK\x03\x04"), "budget.xlsx")
     emulator = Activity(type="message", attachments=[Attachment(content_type="text/markdown", name="guidance-v2.md", content_url=files.serve_file("guidance-v2.md", V2))])
-    refused, previewed = _turns(fake_assistant, OFFICER, [sheet, emulator], desk)
+    refused, previewed = _turns(assistant, OFFICER, [sheet, emulator], desk)
     assert ".xlsx" in card_of(refused[0])["fallbackText"] and card_of(refused[0])["body"][0]["color"] == "Attention"
     assert card_of(previewed[0])["body"][0]["text"] == "Preview: guidance version 2"
 
 
-def test_history_and_rollback_for_an_officer(fake_assistant, desk: OfficerDesk, files: FakeConnector) -> None:
-    card = _preview(fake_assistant, desk, files)
-    _turns(fake_assistant, OFFICER, [Activity(type="message", value=_button(card, "Publish"))], desk)
-    history, rolled = _turns(fake_assistant, OFFICER, [Activity(type="message", text="history"), Activity(type="message", text="rollback 1")], desk)
+def test_history_and_rollback_for_an_officer(assistant, desk: OfficerDesk, files: FakeConnector) -> None:
+    card = _preview(assistant, desk, files)
+    _turns(assistant, OFFICER, [Activity(type="message", value=_button(card, "Publish"))], desk)
+    history, rolled = _turns(assistant, OFFICER, [Activity(type="message", text="history"), Activity(type="message", text="rollback 1")], desk)
     assert card_of(history[0])["fallbackText"].startswith("v2 (current)")
     assert "v1" in card_of(history[0])["fallbackText"]
     assert card_of(rolled[0])["fallbackText"] == "Guidance version 1 is current again."
@@ -134,20 +125,20 @@ def test_history_and_rollback_for_an_officer(fake_assistant, desk: OfficerDesk, 
 
 
 @pytest.mark.parametrize("text", ["history", "rollback 1", "/guidance history"])
-def test_history_and_rollback_are_refused_for_a_member(fake_assistant, desk: OfficerDesk, text: str) -> None:
+def test_history_and_rollback_are_refused_for_a_member(assistant, desk: OfficerDesk, text: str) -> None:
     from bot.officer import Actor
 
     assert desk.publish(Actor("teams", "aad-officer"), data=V2, filename="guidance-v2.md").ok
-    [[reply]] = _turns(fake_assistant, MEMBER, [Activity(type="message", text=text)], desk)
+    [[reply]] = _turns(assistant, MEMBER, [Activity(type="message", text=text)], desk)
     assert card_of(reply)["fallbackText"] == REFUSAL
     assert desk.store.current_number() == 2
     assert desk.store.audit_log()[-1].outcome == "refused: not an officer"
 
 
-def test_a_members_question_still_goes_to_the_assistant(fake_assistant, desk: OfficerDesk, tmp_path: Path) -> None:
+def test_a_members_question_still_goes_to_the_assistant(assistant, desk: OfficerDesk, tmp_path: Path) -> None:
     feedback = FeedbackLog(tmp_path / "data")
     question = "Will jo.bloggs@example.com get the weather forecast for Leeds tomorrow?"  # unanswered with the hashing embedder
-    [answered], [checked] = _turns(fake_assistant, MEMBER, [Activity(type="message", text=question), Activity(type="message", text="check: Jo Bloggs is a liar")], desk, feedback)
+    [answered], [checked] = _turns(assistant, MEMBER, [Activity(type="message", text=question), Activity(type="message", text="check: Jo Bloggs is a liar")], desk, feedback)
     assert card_of(answered)["body"][0]["text"] == "Not covered by the guidance"
     assert "risk" in card_of(checked)["body"][0]["text"]
     with feedback.store.connect() as db:
@@ -156,6 +147,6 @@ def test_a_members_question_still_goes_to_the_assistant(fake_assistant, desk: Of
     assert not any("liar" in s for s in stored)
 
 
-def test_without_a_desk_files_are_declined_politely(fake_assistant, files: FakeConnector) -> None:
-    [[reply]] = _turns(fake_assistant, OFFICER, [_file_message(files.serve_file("guidance-v2.md", V2))], None)
+def test_without_a_desk_files_are_declined_politely(assistant, files: FakeConnector) -> None:
+    [[reply]] = _turns(assistant, OFFICER, [_file_message(files.serve_file("guidance-v2.md", V2))], None)
     assert reply.text == NO_UPLOADS
