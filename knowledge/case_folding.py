@@ -72,10 +72,11 @@ def fold_pattern(original: re.Pattern[str], examples: Iterable[str] = ()) -> re.
         return None
     for text in examples:
         lowered = fold_text(text)
-        if lowered is not None and _spans(original, text) != _spans(folded, lowered):
+        if lowered is not None and match_spans(original, text) != match_spans(folded, lowered):
             return None
     return folded
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], ...]]:
+def match_spans(pattern: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], ...]]:
+    """Every match's span and every group's span: what must not change when a pattern is folded."""
     return [tuple(m.span(g) for g in range(pattern.groups + 1)) for m in pattern.finditer(text)]

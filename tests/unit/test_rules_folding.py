@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.case_folding import fold_pattern, fold_text
+from knowledge.case_folding import fold_pattern, fold_text, match_spans
 from knowledge.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,10 +21,6 @@ def _texts() -> list[str]:
     return [t for t in texts if fold_text(t) is not None]
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], ...]]:
-    return [tuple(m.span(g) for g in range(pattern.groups + 1)) for m in pattern.finditer(text)]
-
-
 def test_every_packaged_matcher_finds_the_same_spans_and_evidence_folded_as_case_blind() -> None:
     texts = _texts()
     assert len(texts) > 300
@@ -33,7 +29,7 @@ def test_every_packaged_matcher_finds_the_same_spans_and_evidence_folded_as_case
         for matcher, folded in zip(rule.matchers, rule.folded, strict=True):
             assert folded is not None, f"{rule.id}: {matcher.pattern[:60]} could not be folded"
             for text in texts:
-                assert _spans(matcher, text) == _spans(folded, fold_text(text) or ""), (rule.id, text)
+                assert match_spans(matcher, text) == match_spans(folded, fold_text(text) or ""), (rule.id, text)
                 checked += 1
     assert checked > 10_000
 
