@@ -61,14 +61,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     report.add_argument("--json", action="store_true")
 
 
-def _embedder(engine: str = "torch") -> Embedder:
+def _embedder(engine: str = "onnx", cache_dir: Path | None = None) -> Embedder:
     if os.environ.get(TEST_EMBEDDER_ENV) == "hashing":
         from knowledge.embedding import HashingEmbedder
 
         return HashingEmbedder()
     from knowledge.embedding import load_real_embedder
 
-    return load_real_embedder(engine)
+    return load_real_embedder(engine, cache_dir)
 
 
 def _print(text: str = "") -> None:
@@ -103,7 +103,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
             raise Refused(str(exc)) from None
     if not args.by.strip():
         raise Refused("--by must name who is publishing.")
-    desk = OfficerDesk.from_settings(settings, embedder=functools.cache(functools.partial(_embedder, settings.encoder)), local=True)  # load the model once
+    desk = OfficerDesk.from_settings(settings, embedder=functools.cache(functools.partial(_embedder, settings.encoder, settings.model_cache_dir)), local=True)  # load the model once
     actor = Actor("cli", args.by.strip(), args.by.strip())
     rules_source = Path(args.rules).name if args.rules is not None else ""
     shown = desk.preview_change(actor, guidance=guidance, rules=rules, whole_rules=whole, rules_source=rules_source)

@@ -39,7 +39,7 @@ def build_assistant(
     if document is None and settings.guidance_file is None:
         document, index_directory, rules_directory = store_guidance(settings)  # the current published version
     document = document or load_guidance(settings)
-    embedder = embedder or load_real_embedder(settings.encoder)
+    embedder = embedder or load_real_embedder(settings.encoder, settings.model_cache_dir)
     index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir))
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
     semantic = load_or_train(embedder, index_dir(settings.data_dir))  # cached after the first run

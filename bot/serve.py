@@ -143,23 +143,25 @@ def create_app(
 def load_for_serving(settings: Settings) -> Assistant:
     """The real model, tuned for many small concurrent requests on a few cores.
 
-    torch runs single-threaded in each encoder thread: intra-op threads on a busy 2-core machine spin
-    against each other (measured: warm ask p50 350 ms with torch's 2 threads under load, 19 ms with 1).
-    Parallelism comes from `settings.workers` encoder threads instead, and concurrent questions are
-    encoded together in one call (see bot/batching.py).
+    The encoder runs single-threaded in each encoder thread: intra-op threads on a busy 2-core machine
+    spin against each other (measured with torch: warm ask p50 350 ms with 2 threads under load, 19 ms
+    with 1). Parallelism comes from `settings.workers` encoder threads instead, and concurrent questions
+    are encoded together in one call (see bot/batching.py).
     """
-    import torch
-
     from bot.batching import BatchingEmbedder
     from bot.runtime import build_assistant
     from knowledge.embedding import load_real_embedder
 
-    torch.set_num_threads(1)
+    if settings.encoder != "onnx":
+        import torch
+
+        torch.set_num_threads(1)
     # At most two questions per model call. Batching saves little per question here (10.7 ms alone, 8.1 ms
     # each in fours, one thread), but everyone in a batch waits for all of it, and a freed encoder that
     # takes the whole queue leaves the other idle. `python -m benchmarks.load_ask` (8 clients, 30 s) gave
     # p95 98 ms taking one at a time, 79 ms at most two, 83 ms three, 82-86 ms four, 92-101 ms up to 32.
-    embedder = BatchingEmbedder(load_real_embedder(settings.encoder), encoders=settings.workers, max_texts=2)
+    inner = load_real_embedder(settings.encoder, settings.model_cache_dir, threads=1)
+    embedder = BatchingEmbedder(inner, encoders=settings.workers, max_texts=2)
     assistant = build_assistant(settings, embedder=embedder)
     # The swearing classifier (scikit-learn) loads on first use, ~2 s: pay it here, before /readyz says
     # ready, not in the first member's draft check. The text is ours; nothing is logged or counted.

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=3978, ge=1, le=65535, description="Port `serve` listens on.")
     web_token: SecretStr | None = Field(default=None, description="Required for the web chat and API off loopback.")
-    encoder: Literal["torch", "sentence-transformers"] = Field(default="torch", description="How all-MiniLM-L6-v2 runs: directly on torch (fast start) or through sentence-transformers; same vectors.")
+    encoder: Literal["onnx", "torch", "sentence-transformers"] = Field(default="onnx", description="How all-MiniLM-L6-v2 runs: ONNX Runtime (fastest; graph exported to the data dir on first use), directly on torch, or through sentence-transformers; same vectors.")
     workers: int = Field(default=2, ge=1, le=32, description="Threads that run model work off the event loop.")
     max_queue: int = Field(default=64, ge=1, le=10_000, description="Requests waiting for a worker before 503.")
     rate_limit_per_minute: int = Field(default=120, ge=0, description="Per-client API requests a minute (0: off).")
@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     @property
     def officer_ids(self) -> frozenset[str]:
         return frozenset(i.split(":", 1)[0].lower() + ":" + i.split(":", 1)[1] for i in self.officers.split(",") if i)
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where the ONNX engine keeps the graph it exports: in the data dir, like everything written at run time."""
+        return self.data_dir / "models"
 
     @field_validator("log_level")
     @classmethod

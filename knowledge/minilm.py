@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _check_supported(model_dir: Path) -> tuple[dict[str, Any], int]:
+def check_supported(model_dir: Path) -> tuple[dict[str, Any], int]:
     """The BERT config and the maximum sequence length, after checking this encoder computes what the files describe."""
     config = _read_json(model_dir / "config.json")
     modules = [m["type"].rsplit(".", 1)[-1] for m in _read_json(model_dir / "modules.json")]
@@ -53,7 +54,29 @@ def _check_supported(model_dir: Path) -> tuple[dict[str, Any], int]:
     return config, min(max_length, int(config["max_position_embeddings"]))
 
 
-def _core_module(torch: Any, weights: dict[str, Any], config: dict[str, Any]) -> Any:
+def load_tokenizer(model_dir: Path, config: dict[str, Any], max_length: int) -> Any:
+    """The model's own tokenizer, truncating at its window and padding batches with its pad id."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length)
+    tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+    return tokenizer
+
+
+def encode_in_batches(texts: list[str], dimension: int, encode_batch: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Encode in batches of similar length: sorting keeps padding (wasted work) small for many texts."""
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    for start in range(0, len(order), BATCH_SIZE):
+        chunk = order[start : start + BATCH_SIZE]
+        out[chunk] = encode_batch([texts[i] for i in chunk])
+    return out
+
+
+def core_module(torch: Any, weights: dict[str, Any], config: dict[str, Any]) -> Any:
     """The BERT forward pass as a TorchScript module (built here so torch is imported only when needed).
 
     Why TorchScript: run eagerly, every one of the ~80 torch calls in a forward pass gives the GIL back and
@@ -128,27 +151,16 @@ class TorchMiniLMEmbedder:
     def __init__(self, model_dir: Path, name: str) -> None:
         import torch
         from safetensors.torch import load_file
-        from tokenizers import Tokenizer
 
-        config, max_length = _check_supported(model_dir)
+        config, max_length = check_supported(model_dir)
         self.name = name
         self.dimension = int(config["hidden_size"])
         self._torch = torch
-        self._core = _core_module(torch, load_file(str(model_dir / "model.safetensors")), config)
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length)
-        self._tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+        self._core = core_module(torch, load_file(str(model_dir / "model.safetensors")), config)
+        self._tokenizer = load_tokenizer(model_dir, config, max_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        # Sorting by length keeps padding (wasted work) small when many texts are encoded at once.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), BATCH_SIZE):
-            chunk = order[start : start + BATCH_SIZE]
-            out[chunk] = self._encode_batch([texts[i] for i in chunk])
-        return out
+        return encode_in_batches(texts, self.dimension, self._encode_batch)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         torch = self._torch

@@ -51,10 +51,17 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, fake_embedder, document)
 
 
 @pytest.fixture(scope="session")
-def real_embedder():
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the real encoder exports its ONNX graph: once per test session, like once per data dir."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def real_embedder(model_cache: Path):  # type: ignore[no-untyped-def]
+    """The default engine (ONNX Runtime), as `serve` and the CLI run it."""
     from knowledge.embedding import load_real_embedder
 
-    return load_real_embedder()
+    return load_real_embedder(cache_dir=model_cache)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.embedding import model_directory
-from knowledge.minilm import UnsupportedModelError, _check_supported
+from knowledge.minilm import UnsupportedModelError, check_supported
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def _edit(path: Path, **changes: object) -> None:
 
 
 def test_the_shipped_model_is_supported_with_its_256_token_window(model_copy: Path) -> None:
-    config, max_length = _check_supported(model_copy)
+    config, max_length = check_supported(model_copy)
     assert config["hidden_size"] == 384 and max_length == 256
 
 
@@ -44,7 +44,7 @@ def test_the_shipped_model_is_supported_with_its_256_token_window(model_copy: Pa
 def test_other_architectures_are_refused_with_the_fallback_named(model_copy: Path, file: str, changes: dict, named: str) -> None:
     _edit(model_copy / file, **changes)
     with pytest.raises(UnsupportedModelError, match=named) as raised:
-        _check_supported(model_copy)
+        check_supported(model_copy)
     assert "GUIDANCE_BOT_ENCODER=sentence-transformers" in str(raised.value)
 
 
