@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.settings import Settings
+from knowledge.asked import packaged_examples
 from knowledge.draft_check import DraftChecker
 from knowledge.draft_model import load_or_train
 from knowledge.embedding import Embedder, load_real_embedder
@@ -40,7 +41,8 @@ def build_assistant(
         document, index_directory, rules_directory = store_guidance(settings)  # the current published version
     document = document or load_guidance(settings)
     embedder = embedder or load_real_embedder(settings.encoder, settings.model_cache_dir)
-    index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir))
+    examples = packaged_examples(document, embedder.name)  # example questions, answered and declined (knowledge/asked.py)
+    index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir), examples)
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
     semantic = load_or_train(embedder, index_dir(settings.data_dir))  # cached after the first run
     checker = DraftChecker(document, load_rules(rules_directory), embedder, semantic)

@@ -16,6 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from knowledge.asked import Examples
 from knowledge.embedding import Embedder
 from knowledge.model import GuidanceDocument, Passage
 
@@ -37,43 +38,77 @@ def index_views(document: GuidanceDocument, passage: Passage) -> tuple[str, str]
 
 
 @dataclass(frozen=True)
+class Similarities:
+    """One question against everything indexed: each passage's best text view, each passage's best
+    example question (-1 where it has none), and the best declined example question (-1 if none)."""
+
+    passages: np.ndarray
+    asked: np.ndarray
+    declined: float
+
+    @property
+    def dense(self) -> np.ndarray:
+        """A passage scores by its nearest view, its own text or a question it answers."""
+        return np.maximum(self.passages, self.asked)
+
+
+@dataclass(frozen=True)
 class PassageIndex:
-    """A FAISS inner-product index over normalised vectors, so scores are cosine similarities."""
+    """A FAISS inner-product index over normalised vectors, so scores are cosine similarities.
+
+    Rows: every passage with its headings, every passage alone, then the example questions
+    (`asked_owners[i]` is the passage row 2n+i answers), then the declined example questions.
+    """
 
     index: faiss.Index
     passage_ids: tuple[str, ...]
     model_name: str
     content_hash: str
+    asked_owners: tuple[int, ...] = ()
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Raw FAISS search over every view; row i % len(passage_ids) is the passage."""
+        """Raw FAISS search over every row (see the class docstring for what a row is)."""
         return self.index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), min(k, self.index.ntotal))
 
-    def all_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of one query to every passage (its best view), in passage order."""
-        n = len(self.passage_ids)
+    def similarities(self, query_vector: np.ndarray) -> Similarities:
+        n, m = len(self.passage_ids), len(self.asked_owners)
         scores, ids = self.index.search(np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32), self.index.ntotal)
-        out = np.full(n, -1.0, dtype=np.float32)
-        np.maximum.at(out, ids[0] % n, scores[0])
-        return out
+        by_row = np.empty(self.index.ntotal, dtype=np.float32)
+        by_row[ids[0]] = scores[0]
+        passages = np.maximum(by_row[:n], by_row[n : 2 * n]) if n else np.zeros(0, dtype=np.float32)
+        asked = np.full(n, -1.0, dtype=np.float32)
+        if m:
+            np.maximum.at(asked, np.asarray(self.asked_owners), by_row[2 * n : 2 * n + m])
+        declined = by_row[2 * n + m :]
+        return Similarities(passages, asked, float(declined.max()) if len(declined) else -1.0)
+
+    def all_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of one query to every passage (its best view or example), in passage order."""
+        return self.similarities(query_vector).dense
 
 
-def build_index(document: GuidanceDocument, embedder: Embedder) -> PassageIndex:
+def build_index(document: GuidanceDocument, embedder: Embedder, examples: Examples | None = None) -> PassageIndex:
+    examples = examples or Examples()
     passages = document.passages
     views = list(zip(*(index_views(document, p) for p in passages))) if passages else [(), ()]
-    vectors = embedder.encode([text for view in views for text in view])
+    texts = [text for view in views for text in view] + [q for _, q in examples.asked] + list(examples.declined)
+    vectors = embedder.encode(texts)
     index = faiss.IndexFlatIP(embedder.dimension)
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return PassageIndex(index, tuple(p.id for p in passages), embedder.name, document.content_hash)
+    owners = tuple(owner for owner, _ in examples.asked)
+    return PassageIndex(index, tuple(p.id for p in passages), embedder.name, document.content_hash, owners)
 
 
-def _sidecar(document: GuidanceDocument, embedder: Embedder) -> dict[str, object]:
+def _sidecar(document: GuidanceDocument, embedder: Embedder, examples: Examples) -> dict[str, object]:
     return {
         "model": embedder.name,
         "dimension": embedder.dimension,
         "content_hash": document.content_hash,
         "recipe": INDEX_RECIPE,
         "passage_ids": [p.id for p in document.passages],
+        "examples": examples.fingerprint(),
+        "asked_owners": [owner for owner, _ in examples.asked],
+        "declined": len(examples.declined),
     }
 
 
@@ -82,18 +117,23 @@ def _paths(directory: Path, document: GuidanceDocument, embedder: Embedder) -> t
     return directory / f"{stem}.faiss", directory / f"{stem}.json"
 
 
-def load_or_build_index(document: GuidanceDocument, embedder: Embedder, directory: Path) -> PassageIndex:
-    """Reuse the stored index when its sidecar matches this content and model; otherwise build and store it."""
+def load_or_build_index(
+    document: GuidanceDocument, embedder: Embedder, directory: Path, examples: Examples | None = None
+) -> PassageIndex:
+    """Reuse the stored index when its sidecar matches this content, model and examples; otherwise build and store it."""
+    examples = examples or Examples()
     index_path, sidecar_path = _paths(directory, document, embedder)
-    expected = _sidecar(document, embedder)
+    expected = _sidecar(document, embedder, examples)
+    rows = 2 * len(document.passages) + len(examples.asked) + len(examples.declined)
     try:
         if json.loads(sidecar_path.read_text(encoding="utf-8")) == expected:
             index = faiss.read_index(str(index_path))
-            if index.ntotal == 2 * len(document.passages) and index.d == embedder.dimension:
-                return PassageIndex(index, tuple(expected["passage_ids"]), embedder.name, document.content_hash)  # type: ignore[arg-type]
+            if index.ntotal == rows and index.d == embedder.dimension:
+                owners = tuple(owner for owner, _ in examples.asked)
+                return PassageIndex(index, tuple(expected["passage_ids"]), embedder.name, document.content_hash, owners)  # type: ignore[arg-type]
     except (OSError, ValueError, RuntimeError):
         pass  # missing or damaged: rebuild below
-    built = build_index(document, embedder)
+    built = build_index(document, embedder, examples)
     try:
         save_index(built, expected, index_path, sidecar_path)
     except OSError:

@@ -26,6 +26,7 @@ class RetrievalSettings:
     lexical_saturation: float = 2.0
     answer_threshold: float = 0.6
     scope_margin: float = 0.0
+    declined_margin: float = 0.1
     top_k: int = 3
 
 
@@ -92,7 +93,8 @@ class Retriever:
     def retrieve(self, query: str, k: int | None = None) -> Retrieval:
         k = k or self.settings.top_k
         query_vector = self.encode_query(query)
-        dense = self.index.all_scores(query_vector)
+        similar = self.index.similarities(query_vector)
+        dense = similar.dense
         lexical = self._lexical.scores(query, self.settings.lexical_saturation)
         fused = dense + self.settings.lexical_weight * lexical
         order = np.argsort(-fused, kind="stable")[: max(k, 8)]
@@ -107,7 +109,10 @@ class Retriever:
             for i in order
         )
         confidence = float(fused[order[0]]) if len(order) else 0.0
-        answered = confidence >= self.settings.answer_threshold and not self._off_topic(query_vector, float(dense.max()))
+        # Declined when a question the guidance does not answer is clearly nearer than anything it does.
+        declined = len(order) > 0 and similar.declined - float(dense.max()) > self.settings.declined_margin
+        off_topic = declined or self._off_topic(query_vector, float(similar.passages.max()) if len(order) else 0.0)
+        answered = confidence >= self.settings.answer_threshold and not off_topic
         return Retrieval(query, hits if not answered else hits[:k], answered, confidence)
 
 

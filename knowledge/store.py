@@ -367,10 +367,12 @@ class GuidanceStore:
                 _write_file(staging / f"original{Path(item.filename).suffix.lower()}", original)
             _crash_point("content-written")
             if embedder is not None:
+                from knowledge.asked import packaged_examples
                 from knowledge.index import load_or_build_index
 
                 self._reuse_index(item.document.content_hash, staging / "index")
-                load_or_build_index(item.document, embedder, staging / "index")
+                # With the same example questions the server uses, so it loads this index rather than rebuilding.
+                load_or_build_index(item.document, embedder, staging / "index", packaged_examples(item.document, embedder.name))
             _fsync_tree(staging)
             _crash_point("index-built")
             with self.transaction() as db:

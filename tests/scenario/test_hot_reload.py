@@ -21,7 +21,7 @@ from tests.scenario.live import LiveServer, request
 
 ROOT = Path(__file__).resolve().parents[2]
 V2 = ROOT / "tests" / "data" / "guidance-v2.md"
-TIKTOK = "What about TikTok?"  # abstains on version 1 with the real model (0.48 vs 0.6), answered on version 2 (0.86)
+TIKTOK = "Can I post TikTok videos and Instagram Reels?"  # version 1 answers from its general tips; version 2 from its new section
 FAST_TIKTOK = "Can I post TikTok videos and Instagram Reels?"  # the fake embedder needs the words
 COPYRIGHT = "Can I share photos or extracts from a publication without permission, is that copyright?"
 DRAFT = "Here is the full article from the Gazette, copied in full, and a photo I found online."
@@ -158,7 +158,7 @@ def test_answers_during_publishes_and_rollbacks_are_never_mixed(server: LiveServ
 
 
 @pytest.mark.slow
-def test_real_model_new_section_answerable_within_2s_and_unanswered_after_rollback(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_real_model_answers_from_a_new_section_within_2s_and_not_after_rollback(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
     from bot.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", rate_limit_per_minute=0)
@@ -166,11 +166,11 @@ def test_real_model_new_section_answerable_within_2s_and_unanswered_after_rollba
     with LiveServer(app) as live:
         live.wait_ready()
         before = ask(live.port, TIKTOK)
-        assert before["guidance_version"] == "1" and not before["answered"]
+        assert before["guidance_version"] == "1" and all(r["section_id"] != "short-form-video" for r in before["results"])
         # published from another process that loads the real model and builds the index itself
         published = served_after_commit(settings, live.port, TIKTOK, "2", "guidance", "publish", str(V2), "--by", "Jo", embedder=None)
         after = ask(live.port, TIKTOK)
         assert after["answered"] and after["results"][0]["section_id"] == "short-form-video"
         rolled_back = served_after_commit(settings, live.port, TIKTOK, "1", "guidance", "rollback", "1", "--by", "Jo", embedder=None)
-        assert not ask(live.port, TIKTOK)["answered"]
-        print(f"\nreal model: answerable {published:.2f} s after the publish committed; unanswered {rolled_back:.2f} s after the rollback")
+        assert all(r["section_id"] != "short-form-video" for r in ask(live.port, TIKTOK)["results"])
+        print(f"\nreal model: answered from the new section {published:.2f} s after the publish committed; from version 1 again {rolled_back:.2f} s after the rollback")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import threading
 from pathlib import Path
 
@@ -101,3 +103,19 @@ def test_build_assistant_answers_from_the_current_store_version(settings, fake_e
     assert assistant.guidance_version == "2"
     result = assistant.ask("Can I post TikTok videos and Instagram Reels?")
     assert result.results[0].section_id == "short-form-video"
+
+
+def test_the_server_loads_the_index_a_publish_built_with_the_example_questions(settings) -> None:  # type: ignore[no-untyped-def]
+    """A rebuild at load would put seconds of encoding between a publish and the server answering from it."""
+    from bot.runtime import build_assistant
+    from knowledge.embedding import REAL_MODEL_NAME, HashingEmbedder
+
+    as_shipped = HashingEmbedder(384)
+    as_shipped.name = REAL_MODEL_NAME  # so the store and the runtime both add the packaged example questions
+    store = GuidanceStore.open(settings.data_dir)
+    publish_v2(store, as_shipped)
+    sidecar = next(store.index_dir(2).glob("*.json"))
+    assert len(json.loads(sidecar.read_text())["asked_owners"]) > 200
+    built_at_publish = {f.name: f.stat().st_mtime_ns for f in store.index_dir(2).iterdir()}
+    assert build_assistant(settings, embedder=as_shipped).guidance_version == "2"
+    assert {f.name: f.stat().st_mtime_ns for f in store.index_dir(2).iterdir()} == built_at_publish

@@ -1,0 +1,108 @@
+"""Example questions: ones members ask, tied to the passage that answers them, and ones the guidance declines.
+
+Why: all-MiniLM-L6-v2 puts a member's question nearer to another question about the same situation than
+to the formal paragraph that answers it ("can my ward team have my login?" vs "Don't: share your
+passwords"). So each example question is one more view of its passage in the dense index, and the
+declined examples (knowledge/scope.yaml) tell "about this guidance" from "about council business"
+question to question. Measured on the three blind question sets never developed on: top-1 0.70, 0.70,
+0.67 -> 0.81, 0.85, 0.83 and out-of-scope abstention 0.78, 0.78, 0.80 -> 0.89, 1.00, 0.90 (README).
+
+Examples are tied to a passage by a phrase of its text, not by its id, so they follow the passage into a
+new guidance version while its wording survives and simply drop out where it does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from knowledge.embedding import REAL_MODEL_NAME
+from knowledge.model import GuidanceDocument
+
+
+@dataclass(frozen=True)
+class AskedEntry:
+    """Questions answered by the one passage whose text contains `phrase` (case-insensitive)."""
+
+    phrase: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Examples:
+    """What the index embeds besides the passages: (passage index, question) pairs and declined questions."""
+
+    asked: tuple[tuple[int, str], ...] = ()
+    declined: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for owner, question in self.asked:
+            digest.update(f"{owner}\x1f{question}\x1e".encode())
+        digest.update(b"\x1d")
+        for question in self.declined:
+            digest.update(f"{question}\x1e".encode())
+        return digest.hexdigest()
+
+
+def load_asked() -> tuple[AskedEntry, ...]:
+    """The packaged example questions (knowledge/training/asked.yaml)."""
+    text = resources.files("knowledge").joinpath("training", "asked.yaml").read_text(encoding="utf-8")
+    return parse_asked(yaml.safe_load(text) or [])
+
+
+def parse_asked(raw: object) -> tuple[AskedEntry, ...]:
+    if not isinstance(raw, list):
+        raise ValueError("asked.yaml must be a list of {passage, questions} entries")
+    entries = []
+    for n, item in enumerate(raw, 1):
+        if not isinstance(item, dict) or not str(item.get("passage", "")).strip() or not isinstance(item.get("questions"), list):
+            raise ValueError(f"asked.yaml entry {n} needs a 'passage' phrase and a list of 'questions'")
+        entries.append(AskedEntry(str(item["passage"]).strip(), tuple(str(q) for q in item["questions"] if str(q).strip())))
+    return tuple(entries)
+
+
+def load_declined() -> tuple[str, ...]:
+    """The packaged questions the assistant declines (knowledge/scope.yaml, `declined_questions`)."""
+    raw = yaml.safe_load(resources.files("knowledge").joinpath("scope.yaml").read_text(encoding="utf-8")) or {}
+    return tuple(str(q) for topic in raw.get("declined_questions", []) for q in topic.get("questions", []) if str(q).strip())
+
+
+def owner_of(document: GuidanceDocument, phrase: str) -> int | None:
+    """The index of the one passage containing `phrase`, or None when none or several do.
+
+    A list's lead-in passage repeats its first items, so it never owns a phrase one of them holds.
+    """
+    needle = phrase.casefold()
+    found = [i for i, p in enumerate(document.passages) if needle in p.text.casefold() and p.kind != "lead-in"]
+    return found[0] if len(found) == 1 else None
+
+
+def resolve(document: GuidanceDocument, asked: tuple[AskedEntry, ...], declined: tuple[str, ...] = ()) -> Examples:
+    """The examples that apply to this guidance version: entries whose phrase names exactly one passage."""
+    pairs: list[tuple[int, str]] = []
+    for entry in asked:
+        owner = owner_of(document, entry.phrase)
+        if owner is not None:
+            pairs.extend((owner, question) for question in entry.questions)
+    return Examples(tuple(pairs), tuple(declined))
+
+
+def unmatched_phrases(document: GuidanceDocument, asked: tuple[AskedEntry, ...]) -> tuple[str, ...]:
+    """Phrases that name no single passage of this version, so their questions are not used."""
+    return tuple(entry.phrase for entry in asked if owner_of(document, entry.phrase) is None)
+
+
+def packaged_examples(document: GuidanceDocument, model_name: str) -> Examples:
+    """The packaged examples for this version, for the model they were measured with.
+
+    The declined margin and the examples' pull were calibrated in all-MiniLM-L6-v2's space. With another
+    embedder (in practice the unit tests' bag-of-words fake, where several hundred short questions
+    collide on shared small words) they would add noise, not knowledge, so they are left out.
+    """
+    if model_name != REAL_MODEL_NAME:
+        return Examples()
+    return resolve(document, load_asked(), load_declined())

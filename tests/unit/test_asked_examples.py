@@ -1,0 +1,90 @@
+"""Example questions: a member asking like an example finds its passage; one asking like a declined
+example is declined; examples follow their passage's wording into new guidance versions."""
+
+from __future__ import annotations
+
+from knowledge.asked import AskedEntry, Examples, load_asked, load_declined, parse_asked, resolve, unmatched_phrases
+from knowledge.index import build_index, load_or_build_index
+from knowledge.parse import parse_markdown
+from knowledge.retrieval import Retriever
+
+GUIDANCE = """# Guidance
+
+## General Tips {#tips}
+
+The following Do's and Don'ts help members.
+
+### Do {#tips/do}
+
+- Reply to residents
+- Credit other people's work
+
+### Don't {#tips/dont}
+
+- Share your passwords
+- Ignore legal advice
+
+## Planning {#planning}
+
+Avoid publishing anything that suggests you do not have an open mind about an application you will decide.
+"""
+
+
+def test_every_packaged_phrase_names_exactly_one_passage_of_the_bundled_guidance(document) -> None:
+    asked = load_asked()
+    assert len(asked) >= 30 and sum(len(e.questions) for e in asked) >= 200
+    assert unmatched_phrases(document, asked) == ()
+    assert len(load_declined()) >= 100
+
+
+def test_a_question_asked_like_an_example_finds_its_passage_with_no_word_in_common(fake_embedder) -> None:
+    document = parse_markdown(GUIDANCE)
+    question = "is it fine if my assistant looks after my page for a fortnight"
+    plain = Retriever(document, fake_embedder, build_index(document, fake_embedder)).retrieve(question)
+    assert not plain.answered or "passwords" not in plain.hits[0].passage.text  # the words alone do not get there
+    examples = resolve(document, (AskedEntry("share your passwords", (question,)),))
+    taught = Retriever(document, fake_embedder, build_index(document, fake_embedder, examples))
+    found = taught.retrieve(question)
+    assert found.answered and found.hits[0].passage.text == "Don't: share your passwords"
+
+
+def test_a_question_like_a_declined_one_is_declined_even_sharing_words_with_the_guidance(fake_embedder) -> None:
+    document = parse_markdown(GUIDANCE)
+    question = "how do residents object to a planning application you will decide"
+    assert Retriever(document, fake_embedder, build_index(document, fake_embedder)).retrieve(question).answered
+    declined = Examples(declined=(question,))
+    assert not Retriever(document, fake_embedder, build_index(document, fake_embedder, declined)).retrieve(question).answered
+
+
+def test_examples_follow_the_wording_not_the_position_and_lead_ins_never_own_a_phrase() -> None:
+    document = parse_markdown(GUIDANCE)
+    entries = (
+        AskedEntry("Share your PASSWORDS", ("q1",)),
+        AskedEntry("open mind", ("q2",)),
+        AskedEntry("help members", ("q3",)),  # only in the lead-in, which repeats the first bullets
+        AskedEntry("you", ("q4",)),  # in two passages: no single owner, so unused
+    )
+    first = resolve(document, entries)
+    owners = {q: document.passages[i].text for i, q in first.asked}
+    assert owners == {"q1": "Don't: share your passwords", "q2": document.passages[-1].text}
+    assert unmatched_phrases(document, entries) == ("help members", "you")
+    revised = parse_markdown(GUIDANCE.replace("- Reply to residents\n", "").replace("open mind", "unbiased view"))
+    moved = {q: revised.passages[i].text for i, q in resolve(revised, entries).asked}
+    assert moved == {"q1": "Don't: share your passwords"}  # followed the bullet; the rewording dropped q2
+
+
+def test_changing_the_examples_rebuilds_the_stored_index(tmp_path, fake_embedder) -> None:
+    document = parse_markdown(GUIDANCE)
+    plain = load_or_build_index(document, fake_embedder, tmp_path)
+    examples = resolve(document, (AskedEntry("share your passwords", ("can my team use my login",)),), ("when are the bins collected",))
+    taught = load_or_build_index(document, fake_embedder, tmp_path, examples)
+    assert taught.index.ntotal == plain.index.ntotal + 2 and taught.asked_owners == (examples.asked[0][0],)
+    again = load_or_build_index(document, fake_embedder, tmp_path, examples)
+    assert again.asked_owners == taught.asked_owners and again.index.ntotal == taught.index.ntotal
+
+
+def test_a_malformed_examples_file_names_the_entry() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="entry 2 needs a 'passage' phrase"):
+        parse_asked([{"passage": "x", "questions": ["a"]}, {"questions": ["b"]}])
