@@ -444,7 +444,11 @@ class GuidanceStore:
                     if path.name not in known:
                         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         for path in self.staging_dir.iterdir():
-            if time.time() - path.stat().st_mtime > STALE_STAGING_SECONDS:
+            try:
+                stale = time.time() - path.stat().st_mtime > STALE_STAGING_SECONDS
+            except FileNotFoundError:  # another process's publish finished and moved it meanwhile
+                continue
+            if stale:
                 shutil.rmtree(path, ignore_errors=True)
 
     def problems(self) -> list[str]:

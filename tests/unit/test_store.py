@@ -119,3 +119,11 @@ def test_the_server_loads_the_index_a_publish_built_with_the_example_questions(s
     built_at_publish = {f.name: f.stat().st_mtime_ns for f in store.index_dir(2).iterdir()}
     assert build_assistant(settings, embedder=as_shipped).guidance_version == "2"
     assert {f.name: f.stat().st_mtime_ns for f in store.index_dir(2).iterdir()} == built_at_publish
+
+
+def test_a_staging_entry_that_vanishes_while_the_store_opens_is_skipped(store: GuidanceStore) -> None:
+    """Another process's publish moves its staging directory away between listing and stat; a dangling
+    link behaves the same (stat raises FileNotFoundError) without needing the timing."""
+    (store.staging_dir / "publish-gone").symlink_to(store.staging_dir / "moved-away")
+    reopened = GuidanceStore.open(store.root.parent)
+    assert reopened.current_number() == 1 and reopened.problems() == []
