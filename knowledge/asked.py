@@ -5,7 +5,7 @@ to the formal paragraph that answers it ("can my ward team have my login?" vs "D
 passwords"). So each example question is one more view of its passage in the dense index, and the
 declined examples (knowledge/scope.yaml) tell "about this guidance" from "about council business"
 question to question. Measured on the three blind question sets never developed on: top-1 0.70, 0.70,
-0.67 -> 0.81, 0.85, 0.83 and out-of-scope abstention 0.78, 0.78, 0.80 -> 0.89, 1.00, 0.90 (README).
+0.67 -> 0.85, 0.89, 0.87 and out-of-scope abstention 0.78, 0.78, 0.80 -> 0.89, 1.00, 0.90 (README).
 
 Examples are tied to a passage by a phrase of its text, not by its id, so they follow the passage into a
 new guidance version while its wording survives and simply drop out where it does not.
