@@ -78,12 +78,14 @@ def main() -> int:
     from knowledge.parse import load_default
 
     data = Path(tempfile.mkdtemp(prefix="slack-bench-"))
-    embedder = None
     if args.fake:
         from knowledge.embedding import HashingEmbedder
 
-        embedder = HashingEmbedder()
-    assistant = build_assistant(Settings(data_dir=data / "data"), embedder=embedder, document=load_default())
+        assistant = build_assistant(Settings(data_dir=data / "data"), embedder=HashingEmbedder(), document=load_default())
+    else:  # the model as `serve` runs it: one intra-op thread per encoder thread, questions batched
+        from bot.serve import load_for_serving
+
+        assistant = load_for_serving(Settings(data_dir=data / "data"))
     latencies: list[float] = []
     with serve_with_slack(assistant, data / "serve", SECRET) as (server, fake, _sender, _votes):
         url = server.url + "/slack/events"
