@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.contracts import Reply
+from knowledge.asked import dropped_examples
 from knowledge.changes import SectionRef, compare
 from knowledge.ingest import Ingested, IngestError, ingest, parse_text
 from knowledge.rules import RulesError
@@ -85,6 +86,9 @@ class Preview:
     passages: int
     guidance_changed: bool = True  # False for a rules-only publish: the guidance text is kept
     rules: RulesChanges | None = None  # set when the publish brings new draft-check rules
+    # Phrases of knowledge/training/asked.yaml that name a passage now but none in the new text: the
+    # example questions under them stop helping members' wordings find that passage.
+    examples_dropped: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -98,6 +102,12 @@ class Preview:
             text = (
                 head + f"{self.sections} sections, {self.passages} passages.\n"
                 f"Added: {names(self.added)}\nRemoved: {names(self.removed)}\nChanged: {names(self.changed)}"
+            )
+        if self.examples_dropped:
+            quoted = "; ".join(f'"{p}"' for p in self.examples_dropped)
+            text += (
+                f"\nExample questions no longer matched ({len(self.examples_dropped)} passages reworded or removed: {quoted}): "
+                "members' own wordings for those passages will be recognised less well."
             )
         if self.rules is not None:
             text += "\n" + self.rules.summary()
@@ -196,6 +206,7 @@ class OfficerDesk:
             secrets.token_urlsafe(9), label, max(numbers) + 1, base, changes.added, changes.removed,
             changes.changed, changes.diff, len(item.document.sections), len(item.document.passages),
             guidance_changed=guidance is not None, rules=prepared.changes if prepared else None,
+            examples_dropped=dropped_examples(self.store.document(base), item.document),
         )
         with self._lock:
             self._expire()

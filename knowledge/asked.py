@@ -96,6 +96,12 @@ def unmatched_phrases(document: GuidanceDocument, asked: tuple[AskedEntry, ...])
     return tuple(entry.phrase for entry in asked if owner_of(document, entry.phrase) is None)
 
 
+def dropped_examples(current: GuidanceDocument, new: GuidanceDocument, asked: tuple[AskedEntry, ...] | None = None) -> tuple[str, ...]:
+    """Phrases whose example questions apply to `current` but would not apply to `new` (shown in the preview)."""
+    asked = load_asked() if asked is None else asked
+    return tuple(e.phrase for e in asked if owner_of(current, e.phrase) is not None and owner_of(new, e.phrase) is None)
+
+
 def packaged_examples(document: GuidanceDocument, model_name: str) -> Examples:
     """The packaged examples for this version, for the model they were measured with.
 

@@ -112,6 +112,10 @@ def preview_blocks(preview: Preview, fallback_text: str) -> Rendered:
         blocks += section(f"*Added:* {names(preview.added)}\n*Removed:* {names(preview.removed)}\n*Changed:* {names(preview.changed)}")
     else:
         blocks = section(head + f"The same guidance ({preview.sections} sections) with new draft-check rules.")
+    dropped = getattr(preview, "examples_dropped", ())
+    if dropped:
+        phrases = escape("; ".join(f'"{p}"' for p in dropped))[:900]
+        blocks += section(f"*Example questions no longer matched* ({len(dropped)}): {phrases}. Members' own wordings for those passages will be recognised less well.")
     if rules is not None:
         blocks += section(escape(rules.summary()))
     excerpt = diff_excerpt(preview.diff or (rules.diff if rules is not None else ""))

@@ -180,6 +180,9 @@ def preview_card(preview: Preview) -> Card:
     ]
     if not (preview.added or preview.removed or preview.changed):
         body.insert(2, _text("The text is the same as the current version.", color="Warning"))
+    if preview.examples_dropped:
+        phrases = _md("; ".join(f'"{p}"' for p in preview.examples_dropped))[:900]
+        body.insert(3, _text(f"Example questions no longer matched ({len(preview.examples_dropped)}): {phrases}. Members' own wordings for those passages will be recognised less well.", color="Warning"))
     data = {ACTION_KEY: "officer", "previewId": preview.preview_id}
     actions = [
         {**_submit(f"Publish version {preview.version}", command="publish", **data), "style": "positive"},

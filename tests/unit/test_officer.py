@@ -123,3 +123,17 @@ def test_text_commands(desk: OfficerDesk) -> None:
     rolled = desk.handle_text(OFFICER, "guidance rollback to 1")
     assert rolled is not None and rolled.ok and desk.store.current_number() == 1
     assert rolled.reply().kind == "officer"
+
+
+def test_preview_names_the_passages_whose_example_questions_a_rewording_drops(desk: OfficerDesk) -> None:
+    """Rewording "Don't: share your passwords" loses the example questions filed under it, which the
+    officer should know before members' "can my team have my login?" stops finding it."""
+    reworded = V2.replace(b"- Share your passwords", b"- Give anyone your login details")
+    assert reworded != V2
+    shown = desk.preview(OFFICER, reworded, "guidance-v2.md")
+    assert shown.ok and shown.preview is not None
+    assert shown.preview.examples_dropped == ("share your passwords",)
+    assert 'Example questions no longer matched (1 passages reworded or removed: "share your passwords")' in shown.text
+    untouched = desk.preview(OFFICER, V2, "guidance-v2.md")
+    assert untouched.preview is not None and untouched.preview.examples_dropped == ()
+    assert "Example questions" not in untouched.text

@@ -88,3 +88,9 @@ def test_a_file_shared_in_a_dm_is_a_guidance_upload_and_nothing_else_is() -> Non
     assert shared_file({**dm, "files": []}) is None and shared_file({**dm, "files": [{"name": "no id"}]}) is None
     assert shared_file({k: v for k, v in dm.items() if k != "files"}) is None
     json.dumps(dm)  # plain JSON, as Slack sends
+
+
+def test_preview_names_reworded_passages_whose_example_questions_stop_matching() -> None:
+    shown = all_text(preview_blocks(_preview(examples_dropped=("share your passwords", "<!here> & co")), "x").blocks)
+    assert '*Example questions no longer matched* (2): "share your passwords"; "&lt;!here&gt; &amp; co"' in shown
+    assert "Example questions" not in all_text(preview_blocks(_preview(), "x").blocks)

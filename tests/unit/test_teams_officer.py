@@ -150,3 +150,17 @@ def test_a_members_question_still_goes_to_the_assistant(assistant, desk: Officer
 def test_without_a_desk_files_are_declined_politely(assistant, files: FakeConnector) -> None:
     [[reply]] = _turns(assistant, OFFICER, [_file_message(files.serve_file("guidance-v2.md", V2))], None)
     assert reply.text == NO_UPLOADS
+
+
+def test_preview_card_names_reworded_passages_whose_example_questions_stop_matching() -> None:
+    import json
+
+    from adapters.teams.cards import preview_card
+    from bot.officer import Preview
+
+    def card(dropped: tuple[str, ...]) -> str:
+        preview = Preview("pid", "v2.md", 2, 1, (), (), (), "", 10, 40, examples_dropped=dropped)
+        return json.dumps(preview_card(preview))
+
+    assert 'Example questions no longer matched (1): \\"share your passwords\\"' in card(("share your passwords",))
+    assert "Example questions" not in card(())
