@@ -3,7 +3,10 @@
 Dense similarity (all-MiniLM-L6-v2 over FAISS) catches paraphrase; BM25 with the members'-vocabulary
 thesaurus catches the exact terms a member uses ("password", "libel"). The two are fused by a weighted
 sum of the cosine and a saturated BM25 score, so the fused value stays on one calibrated scale that
-the abstention threshold can be set on. (Reciprocal-rank fusion would lose that scale.)
+the abstention threshold can be set on. (Reciprocal-rank fusion would lose that scale.) The dense side
+also sees example questions members ask, each as one more view of the passage that answers it, and
+example questions the guidance does not answer, which decline a question clearly nearer to them
+(knowledge/asked.py).
 """
 
 from __future__ import annotations
