@@ -82,10 +82,6 @@ class PassageIndex:
         declined = by_row[2 * n + m :]
         return Similarities(passages, asked, float(declined.max()) if len(declined) else -1.0)
 
-    def all_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of one query to every passage (its best view or example), in passage order."""
-        return self.similarities(query_vector).dense
-
 
 def build_index(document: GuidanceDocument, embedder: Embedder, examples: Examples | None = None) -> PassageIndex:
     examples = examples or Examples()
