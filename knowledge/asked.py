@@ -13,6 +13,7 @@ new guidance version while its wording survives and simply drop out where it doe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -49,16 +50,20 @@ class Examples:
         return digest.hexdigest()
 
 
-def _load_yaml(text: str) -> Any:
-    """Safe YAML through libyaml when present: the example files are read at every start, and the
-    pure-Python parser took ~140 ms of a ~1.7 s one-shot `ask` on them."""
+@functools.cache
+def packaged_yaml(*path: str) -> Any:
+    """A YAML file packaged under knowledge/, parsed once per process (callers only read it).
+
+    Through libyaml when present: the example files are read at every start, and the pure-Python
+    parser took ~140 ms of a ~1.7 s one-shot `ask` on them; scope.yaml is read by two loaders.
+    """
+    text = resources.files("knowledge").joinpath(*path).read_text(encoding="utf-8")
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
 
 def load_asked() -> tuple[AskedEntry, ...]:
     """The packaged example questions (knowledge/training/asked.yaml)."""
-    text = resources.files("knowledge").joinpath("training", "asked.yaml").read_text(encoding="utf-8")
-    return parse_asked(_load_yaml(text) or [])
+    return parse_asked(packaged_yaml("training", "asked.yaml") or [])
 
 
 def parse_asked(raw: object) -> tuple[AskedEntry, ...]:
@@ -74,7 +79,7 @@ def parse_asked(raw: object) -> tuple[AskedEntry, ...]:
 
 def load_declined() -> tuple[str, ...]:
     """The packaged questions the assistant declines (knowledge/scope.yaml, `declined_questions`)."""
-    raw = _load_yaml(resources.files("knowledge").joinpath("scope.yaml").read_text(encoding="utf-8")) or {}
+    raw = packaged_yaml("scope.yaml") or {}
     return tuple(str(q) for topic in raw.get("declined_questions", []) for q in topic.get("questions", []) if str(q).strip())
 
 

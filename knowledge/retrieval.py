@@ -121,9 +121,7 @@ class Retriever:
 
 def load_scope() -> tuple[str, ...]:
     """The packaged list of topics the assistant declines (knowledge/scope.yaml)."""
-    from importlib import resources
+    from knowledge.asked import packaged_yaml
 
-    import yaml
-
-    raw = yaml.safe_load(resources.files("knowledge").joinpath("scope.yaml").read_text(encoding="utf-8")) or {}
+    raw = packaged_yaml("scope.yaml") or {}
     return tuple(str(x) for x in raw.get("out_of_scope", []))
