@@ -152,10 +152,6 @@ def load_for_serving(settings: Settings) -> Assistant:
     from bot.runtime import build_assistant
     from knowledge.embedding import load_real_embedder
 
-    if settings.encoder != "onnx":
-        import torch
-
-        torch.set_num_threads(1)
     # At most two questions per model call. Batching saves little per question here (10.7 ms alone, 8.1 ms
     # each in fours, one thread), but everyone in a batch waits for all of it, and a freed encoder that
     # takes the whole queue leaves the other idle. `python -m benchmarks.load_ask` (8 clients, 30 s) gave

@@ -69,6 +69,10 @@ def load_real_embedder(engine: str = "onnx", cache_dir: Path | None = None, thre
         raise ValueError(f"unknown encoder engine {engine!r}: choose one of {', '.join(ENGINES)}")
     _offline_environment()
     path = model_directory()
+    if engine != "onnx" and threads:
+        import torch
+
+        torch.set_num_threads(threads)  # torch's intra-op threads are per process, not per model
     if engine == "sentence-transformers":
         return SentenceTransformerEmbedder(path)
     if engine == "torch":

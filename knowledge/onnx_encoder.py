@@ -125,7 +125,6 @@ class OnnxMiniLMEmbedder:
         config, max_length = check_supported(model_dir)
         self.name = name
         self.dimension = int(config["hidden_size"])
-        self.threads = threads
         self._tokenizer = load_tokenizer(model_dir, config, max_length)
         self._session = self._open(model_dir, cache_dir, threads)
 

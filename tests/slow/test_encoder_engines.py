@@ -58,7 +58,11 @@ def test_two_threads_encoding_at_once_each_get_their_own_vectors(engine: str, tm
     runtime profiles and optimises the graph) concurrent too."""
     from concurrent.futures import ThreadPoolExecutor
 
-    fresh = load_real_embedder(engine, tmp_path, threads=1)
+    import torch
+
+    before = torch.get_num_threads()
+    fresh = load_real_embedder(engine, tmp_path, threads=1)  # as serve asks; torch sets it per process, so restore it
+    torch.set_num_threads(before)
     texts = [[f"can I post about planning application {n} on my page?"] for n in range(40)]
     texts += [["short", "a longer second text in one call"]] * 4
     with ThreadPoolExecutor(2) as pool:
