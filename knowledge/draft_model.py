@@ -5,9 +5,9 @@ find many others ("word is the landlord is dealing drugs out the back"). So exam
 with the risks they carry and shipped as data in knowledge/training/*.jsonl, train one logistic
 regression per category over the same all-MiniLM-L6-v2 embeddings the retriever uses. A category's
 threshold is chosen on cross-validated predictions for high precision, so the model adds recall
-without flagging clean posts. The weights fitted for the real model ship beside the training data
-(regenerate them with `python -m knowledge.draft_model` after editing it; a test fails while they are
-stale); for any other embedder they are fitted once and cached in the data dir.
+without flagging clean posts. It is fitted once per embedder and cached in the data dir. For the real
+model, the check uses a tuned encoder instead (knowledge/risk_model.py), which ranks risky posts far
+better; this linear model is the fallback when those adapters are stale, and what unit tests run.
 """
 
 from __future__ import annotations
@@ -77,12 +77,12 @@ def _fingerprint(posts: list[LabelledPost], embedder: Embedder) -> str:
     return digest.hexdigest()[:20]
 
 
-def _threshold(y: np.ndarray, scores: np.ndarray) -> float:
+def threshold_for(y: np.ndarray, scores: np.ndarray, target: float = TARGET_PRECISION) -> float:
     """The lowest probability at which cross-validated predictions reach the target precision."""
     order = np.argsort(-scores)
     hits = np.cumsum(y[order])
     precision = hits / np.arange(1, len(y) + 1)
-    ok = np.nonzero((precision >= TARGET_PRECISION) & (y[order] == 1))[0]
+    ok = np.nonzero((precision >= target) & (y[order] == 1))[0]
     if len(ok) == 0:
         return 1.01
     return float(max(MIN_THRESHOLD, scores[order][ok[-1]]))
@@ -105,7 +105,7 @@ def train(vectors: np.ndarray, posts: list[LabelledPost]) -> SemanticModel:
         model.fit(vectors, y)
         weights.append(model.coef_[0])
         bias.append(float(model.intercept_[0]))
-        thresholds.append(_threshold(y, cv))
+        thresholds.append(threshold_for(y, cv))
     return SemanticModel(np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32), np.array(thresholds, dtype=np.float32))
 
 
@@ -129,19 +129,12 @@ def _write(path: Path, model: SemanticModel, key: str) -> None:
     os.replace(tmp, path)
 
 
-def packaged_model_path(embedder: Embedder) -> Path:
-    return Path(str(resources.files("knowledge").joinpath("training"))) / f"model-{embedder.name.rsplit('/', 1)[-1]}.npz"
-
-
 def load_or_train(embedder: Embedder, directory: Path | None, posts: list[LabelledPost] | None = None) -> SemanticModel | None:
-    """The shipped or cached model for this embedder and training data, fitted and cached when missing."""
+    """The cached model for this embedder and training data, fitted and cached when missing."""
     posts = load_training() if posts is None else posts
     if not posts:
         return None
     key = _fingerprint(posts, embedder)
-    shipped = packaged_model_path(embedder)
-    if shipped.is_file() and (model := _read(shipped, key)) is not None:
-        return model
     path = directory / f"draft-model-{key}.npz" if directory is not None else None
     if path is not None and path.is_file() and (model := _read(path, key)) is not None:
         return model
@@ -152,17 +145,3 @@ def load_or_train(embedder: Embedder, directory: Path | None, posts: list[Labell
         except OSError:
             pass  # a read-only data dir still checks drafts; it refits next time
     return model
-
-
-def shipped_model_is_current(embedder: Embedder) -> bool:
-    return _read(packaged_model_path(embedder), _fingerprint(load_training(), embedder)) is not None
-
-
-if __name__ == "__main__":  # python -m knowledge.draft_model: refit the shipped weights for the real model
-    from knowledge.embedding import load_real_embedder
-
-    real = load_real_embedder()
-    training = load_training()
-    fitted = train(real.encode([p.text for p in training]), training)
-    _write(packaged_model_path(real), fitted, _fingerprint(training, real))
-    print(f"wrote {packaged_model_path(real)}: thresholds {np.round(fitted.thresholds, 2).tolist()}")

@@ -12,9 +12,12 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from knowledge.risk_model import RiskAdapters
 
 REAL_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -60,11 +63,15 @@ def model_directory() -> Path:
     return path
 
 
-def load_real_embedder(engine: str = "onnx", cache_dir: Path | None = None, threads: int | None = None) -> Embedder:
+def load_real_embedder(
+    engine: str = "onnx", cache_dir: Path | None = None, threads: int | None = None, adapters: RiskAdapters | None = None
+) -> Embedder:
     """all-MiniLM-L6-v2 on the chosen engine; all give the same vectors (to 1e-5, see tests/slow).
 
     `cache_dir` is where the ONNX engine keeps the graph it exports on first use (the data dir's
-    `models/`); `threads` is the engine's intra-op thread count (None: the machine's cores)."""
+    `models/`); `threads` is the engine's intra-op thread count (None: the machine's cores). `adapters`
+    gives the draft check's tuned variant (knowledge/risk_model.py) instead; sentence-transformers cannot
+    merge them, so that engine runs the tuned variant on torch."""
     if engine not in ENGINES:
         raise ValueError(f"unknown encoder engine {engine!r}: choose one of {', '.join(ENGINES)}")
     _offline_environment()
@@ -73,15 +80,16 @@ def load_real_embedder(engine: str = "onnx", cache_dir: Path | None = None, thre
         import torch
 
         torch.set_num_threads(threads)  # torch's intra-op threads are per process, not per model
-    if engine == "sentence-transformers":
+    name = REAL_MODEL_NAME if adapters is None else f"{REAL_MODEL_NAME}+risk-{adapters.key}"
+    if engine == "sentence-transformers" and adapters is None:
         return SentenceTransformerEmbedder(path)
-    if engine == "torch":
+    if engine != "onnx":
         from knowledge.minilm import TorchMiniLMEmbedder
 
-        return TorchMiniLMEmbedder(path, REAL_MODEL_NAME)
+        return TorchMiniLMEmbedder(path, name, adapters)
     from knowledge.onnx_encoder import OnnxMiniLMEmbedder
 
-    return OnnxMiniLMEmbedder(path, REAL_MODEL_NAME, cache_dir, threads)
+    return OnnxMiniLMEmbedder(path, name, cache_dir, threads, adapters)
 
 
 class SentenceTransformerEmbedder:

@@ -14,9 +14,12 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from knowledge.risk_model import RiskAdapters
 
 BATCH_SIZE = 32
 
@@ -146,9 +149,10 @@ def core_module(torch: Any, weights: dict[str, Any], config: dict[str, Any]) -> 
 
 
 class TorchMiniLMEmbedder:
-    """Encodes with the shipped weights: tokenizer -> scripted BERT -> masked mean -> L2 normalise."""
+    """Encodes with the shipped weights (plus the draft check's adapters, if given): tokenizer -> scripted
+    BERT -> masked mean -> L2 normalise."""
 
-    def __init__(self, model_dir: Path, name: str) -> None:
+    def __init__(self, model_dir: Path, name: str, adapters: RiskAdapters | None = None) -> None:
         import torch
         from safetensors.torch import load_file
 
@@ -156,7 +160,8 @@ class TorchMiniLMEmbedder:
         self.name = name
         self.dimension = int(config["hidden_size"])
         self._torch = torch
-        self._core = core_module(torch, load_file(str(model_dir / "model.safetensors")), config)
+        weights = load_file(str(model_dir / "model.safetensors"))
+        self._core = core_module(torch, adapters.merged(weights) if adapters else weights, config)
         self._tokenizer = load_tokenizer(model_dir, config, max_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:

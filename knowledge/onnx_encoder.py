@@ -20,11 +20,14 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from knowledge.minilm import check_supported, core_module, encode_in_batches, load_tokenizer
+
+if TYPE_CHECKING:
+    from knowledge.risk_model import RiskAdapters
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +41,32 @@ class ExportCheckError(RuntimeError):
     """The graph could not be exported, or does not reproduce the torch model's vectors, so it is not used."""
 
 
-def cached_graph_path(model_dir: Path, cache_dir: Path) -> Path:
-    """Where this model's exported graph lives: keyed by the weights file (size, time, place) and the exporter."""
+def cached_graph_path(model_dir: Path, cache_dir: Path, adapters: RiskAdapters | None = None) -> Path:
+    """Where this model's exported graph lives: keyed by the weights file (size, time, place), the exporter
+    and, for the draft check's tuned variant, the adapters' own fingerprint."""
     weights = (model_dir / "model.safetensors").resolve()
     stat = weights.stat()
-    key = hashlib.sha256(f"{EXPORT_VERSION}|{OPSET}|{weights}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    tuned = adapters.key if adapters else ""
+    key = hashlib.sha256(f"{EXPORT_VERSION}|{OPSET}|{weights}|{stat.st_size}|{stat.st_mtime_ns}|{tuned}".encode()).hexdigest()[:16]
     return cache_dir / f"minilm-{key}.onnx"
 
 
-def export_graph(model_dir: Path, target: Path) -> None:
-    """Export the TorchScript model to ONNX at `target`, after checking the export gives the same vectors."""
+def export_graph(model_dir: Path, target: Path, adapters_file: Path | None = None) -> None:
+    """Export the TorchScript model (with the adapters in `adapters_file` merged in, if given) to ONNX at
+    `target`, after checking the export gives the same vectors."""
     import torch
     from safetensors.torch import load_file
 
+    from knowledge.risk_model import read_adapters
+
     config, max_length = check_supported(model_dir)
-    core = core_module(torch, load_file(str(model_dir / "model.safetensors")), config)
+    weights = load_file(str(model_dir / "model.safetensors"))
+    if adapters_file is not None:
+        adapters = read_adapters(adapters_file)
+        if adapters is None:
+            raise ExportCheckError(f"the draft check's adapters in {adapters_file} cannot be read")
+        weights = adapters.merged(weights)
+    core = core_module(torch, weights, config)
     tokenizer = load_tokenizer(model_dir, config, max_length)
     ids, mask = _inputs(tokenizer, _PROBES)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -82,10 +96,11 @@ def export_graph(model_dir: Path, target: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def export_in_subprocess(model_dir: Path, target: Path) -> None:
+def export_in_subprocess(model_dir: Path, target: Path, adapters: RiskAdapters | None = None) -> None:
     """Export in a child process, so torch (~400 MB while exporting) never loads into a serving process."""
+    extra = [str(adapters.source)] if adapters else []
     done = subprocess.run(
-        [sys.executable, "-m", "knowledge.onnx_encoder", str(model_dir), str(target)],
+        [sys.executable, "-m", "knowledge.onnx_encoder", str(model_dir), str(target), *extra],
         capture_output=True,
         text=True,
         timeout=600,
@@ -121,17 +136,19 @@ class OnnxMiniLMEmbedder:
     1 in `serve`, where parallelism comes from several encoder threads instead (see bot/serve.py).
     """
 
-    def __init__(self, model_dir: Path, name: str, cache_dir: Path | None, threads: int | None = None) -> None:
+    def __init__(
+        self, model_dir: Path, name: str, cache_dir: Path | None, threads: int | None = None, adapters: RiskAdapters | None = None
+    ) -> None:
         config, max_length = check_supported(model_dir)
         self.name = name
         self.dimension = int(config["hidden_size"])
         self._tokenizer = load_tokenizer(model_dir, config, max_length)
-        self._session = self._open(model_dir, cache_dir, threads)
+        self._session = self._open(model_dir, cache_dir, threads, adapters)
 
     @staticmethod
-    def _open(model_dir: Path, cache_dir: Path | None, threads: int | None) -> Any:
+    def _open(model_dir: Path, cache_dir: Path | None, threads: int | None, adapters: RiskAdapters | None) -> Any:
         directory = cache_dir if cache_dir is not None else Path(tempfile.gettempdir()) / "guidance-bot-models"
-        path = cached_graph_path(model_dir, directory)
+        path = cached_graph_path(model_dir, directory, adapters)
         if path.is_file():
             try:
                 return _session(path, threads)
@@ -143,8 +160,8 @@ class OnnxMiniLMEmbedder:
                 pass
         except OSError as exc:  # read-only data dir: export to a private temporary place instead
             log.warning("Cannot write the model graph to %s (%s); using a temporary copy.", path.parent, exc.strerror)
-            path = cached_graph_path(model_dir, Path(tempfile.mkdtemp(prefix="guidance-bot-model-")))
-        export_in_subprocess(model_dir, path)
+            path = cached_graph_path(model_dir, Path(tempfile.mkdtemp(prefix="guidance-bot-model-")), adapters)
+        export_in_subprocess(model_dir, path, adapters)
         return _session(path, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -155,5 +172,5 @@ class OnnxMiniLMEmbedder:
         return np.asarray(self._session.run(None, {"ids": ids, "mask": mask})[0], dtype=np.float32)
 
 
-if __name__ == "__main__":  # python -m knowledge.onnx_encoder MODEL_DIR TARGET: what export_in_subprocess runs
-    export_graph(Path(sys.argv[1]), Path(sys.argv[2]))
+if __name__ == "__main__":  # python -m knowledge.onnx_encoder MODEL_DIR TARGET [ADAPTERS]: what export_in_subprocess runs
+    export_graph(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None)

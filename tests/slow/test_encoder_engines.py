@@ -93,3 +93,21 @@ def test_a_cache_that_cannot_be_written_still_encodes(tmp_path: Path, caplog) ->
         embedder = load_real_embedder("onnx", blocker / "models")
     assert "using a temporary copy" in caplog.text
     assert embedder.encode(["hello"]).shape == (1, 384)
+
+
+def test_tuned_draft_check_encoder_is_the_same_on_onnx_and_torch_and_differs_from_the_base(real_embedder, model_cache) -> None:
+    """The draft check's thresholds were set on the tuned encoder's vectors: both engines must give them,
+    and the adapters must really be applied (a base-model graph from the shared cache would not be)."""
+    from knowledge.draft_model import load_training
+    from knowledge.risk_model import shipped_adapters
+
+    adapters = shipped_adapters(load_training())
+    assert adapters is not None, "run: python -m knowledge.risk_tuning"
+    on_onnx = load_real_embedder("onnx", model_cache, adapters=adapters)
+    on_torch = load_real_embedder("sentence-transformers", adapters=adapters)  # can't merge: runs on torch
+    texts = ODD + ["He's a crook and everyone knows it.", "Thanks to everyone at the litter pick!"]
+    tuned, tuned_torch, base = on_onnx.encode(texts), on_torch.encode(texts), real_embedder.encode(texts)
+    assert np.abs(tuned - tuned_torch).max() < 1e-4
+    assert on_onnx.name != real_embedder.name
+    assert np.abs(tuned - base).max() > 0.05
+    assert len(list(model_cache.glob("minilm-*.onnx"))) >= 2  # its own graph beside the base one

@@ -30,13 +30,15 @@ def test_negative_example_is_not_flagged(real_assistant, rule_id, category, draf
     assert not flags, f"{rule_id}: clean draft flagged: {flags}"
 
 
-def test_semantic_model_is_trained_and_cached(real_assistant):
+def test_the_check_reads_the_tuned_encoder_with_every_category_trusted(real_assistant):
     checker = real_assistant.checker
     assert checker.semantic is not None, "no training data was found: knowledge/training/*.jsonl"
+    assert checker.tuned is not None, "the draft check fell back to the linear model: are the adapters stale?"
     assert (checker.semantic.thresholds <= 1.0).all(), "a category has too few training examples to be trusted"
 
 
-def test_shipped_semantic_weights_match_the_training_data(real_embedder):
-    from knowledge.draft_model import shipped_model_is_current
+def test_shipped_adapters_match_the_training_data():
+    from knowledge.draft_model import load_training
+    from knowledge.risk_model import shipped_adapters
 
-    assert shipped_model_is_current(real_embedder), "run: python -m knowledge.draft_model (training data changed)"
+    assert shipped_adapters(load_training()) is not None, "run: python -m knowledge.risk_tuning (training data changed)"

@@ -1,0 +1,61 @@
+"""The tuned draft-check model's file handling: merging is exact, stale or damaged files fall back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.draft_model import LabelledPost
+from knowledge.embedding import HashingEmbedder
+from knowledge.risk_model import load_risk_model, read_adapters, training_fingerprint, write_adapters
+
+torch = pytest.importorskip("torch")
+
+POSTS = [LabelledPost("He is a crook.", frozenset({"defamation"})), LabelledPost("Lovely day.", frozenset())]
+
+
+def _written(path: Path, fingerprint: str = "f" * 24) -> Path:
+    rng = np.random.default_rng(0)
+    pairs = {"layer.weight": (rng.normal(size=(2, 4)), rng.normal(size=(3, 2)))}
+    write_adapters(path, pairs, rng.normal(size=(8, 3)), np.zeros(8), np.full(8, 0.9), fingerprint, np.zeros((2, 8)))
+    return path
+
+
+def test_merging_adds_the_low_rank_delta_and_leaves_the_base_weights_alone(tmp_path: Path) -> None:
+    adapters = read_adapters(_written(tmp_path / "a.npz"))
+    assert adapters is not None
+    base = {"layer.weight": torch.ones(3, 4), "other.bias": torch.zeros(3)}
+    merged = adapters.merged(base)
+    down, up = adapters.pairs["layer.weight"]
+    assert np.allclose(merged["layer.weight"].numpy(), 1.0 + up @ down, atol=1e-6)
+    assert torch.equal(base["layer.weight"], torch.ones(3, 4))
+    assert merged["other.bias"] is base["other.bias"]
+    assert adapters.semantic.thresholds.tolist() == pytest.approx([0.9] * 8)
+
+
+def test_a_damaged_or_missing_adapters_file_reads_as_none(tmp_path: Path) -> None:
+    damaged = tmp_path / "bad.npz"
+    damaged.write_bytes(b"not a zip")
+    assert read_adapters(damaged) is None
+    assert read_adapters(tmp_path / "missing.npz") is None
+
+
+def test_the_fingerprint_follows_every_post_and_label() -> None:
+    relabelled = [POSTS[0], LabelledPost("Lovely day.", frozenset({"obscene"}))]
+    assert training_fingerprint(POSTS) != training_fingerprint(relabelled)
+    assert training_fingerprint(POSTS) != training_fingerprint(POSTS[:1])
+
+
+def test_other_embedders_get_no_tuned_model(tmp_path: Path) -> None:
+    assert load_risk_model(HashingEmbedder(), "onnx", tmp_path, None, POSTS) is None
+
+
+def test_the_semantic_model_sees_swear_alike_names_as_plain_names_but_insults_unchanged() -> None:
+    from knowledge.offensive import names_neutralised
+
+    assert names_neutralised("Litter pick with Cllr Dick this morning") == "Litter pick with Cllr Sam this morning"
+    assert names_neutralised("Happy retirement, Dick!") == "Happy retirement, Sam!"
+    for insult in ("He is a total dick.", "what a knob", "Cllr Jones is a prick"):
+        assert names_neutralised(insult) == insult
