@@ -118,6 +118,7 @@ def store_builder(settings: Settings, store: GuidanceStore) -> Callable[[int, As
             retrieval=old.retriever.settings,
             index_directory=store.index_dir(number),
             rules_directory=store.rules_dir(number),  # a rules-only publish is a new version too
+            tuned=old.checker.tuned,  # the draft check's tuned encoder, not loaded again
         )
 
     return build

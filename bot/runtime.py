@@ -13,12 +13,13 @@ from bot.assistant import Assistant
 from bot.settings import Settings
 from knowledge.asked import packaged_examples
 from knowledge.draft_check import DraftChecker
-from knowledge.draft_model import load_or_train
+from knowledge.draft_model import load_or_train, load_training
 from knowledge.embedding import Embedder, load_real_embedder
 from knowledge.index import load_or_build_index
 from knowledge.model import GuidanceDocument
 from knowledge.parse import load_default, load_path
 from knowledge.retrieval import Retriever, RetrievalSettings, load_scope
+from knowledge.risk_model import TunedRiskModel, load_risk_model
 from knowledge.rules import load_rules
 
 
@@ -33,10 +34,14 @@ def build_assistant(
     retrieval: RetrievalSettings | None = None,
     index_directory: Path | None = None,
     rules_directory: Path | None = None,
+    encoder_threads: int | None = None,
+    tuned: TunedRiskModel | None = None,
 ) -> Assistant:
     """Load once per process; `gc.freeze()` then keeps the model's objects out of every later collection,
     which removes the ~200 ms full-collection pauses a loaded model otherwise causes. `rules_directory`
-    None means the packaged rules; with no document given, guidance and rules come from the store."""
+    None means the packaged rules; with no document given, guidance and rules come from the store.
+    `encoder_threads` is the draft check's tuned encoder's intra-op thread count (serve: 1); `tuned` reuses
+    one already loaded (a hot reload)."""
     if document is None and settings.guidance_file is None:
         document, index_directory, rules_directory = store_guidance(settings)  # the current published version
     document = document or load_guidance(settings)
@@ -44,8 +49,13 @@ def build_assistant(
     examples = packaged_examples(document, embedder.name)  # example questions, answered and declined (knowledge/asked.py)
     index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir), examples)
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
-    semantic = load_or_train(embedder, index_dir(settings.data_dir))  # cached after the first run
-    checker = DraftChecker(document, load_rules(rules_directory), embedder, semantic)
+    posts = load_training()
+    # The draft check's tuned encoder for the real model, else a linear model over the retrieval vectors.
+    tuned = tuned or load_risk_model(embedder, settings.encoder, settings.model_cache_dir, encoder_threads, posts)
+    if tuned is not None:
+        checker = DraftChecker(document, load_rules(rules_directory), embedder, tuned.semantic, tuned.embedder)
+    else:
+        checker = DraftChecker(document, load_rules(rules_directory), embedder, load_or_train(embedder, index_dir(settings.data_dir), posts))
     gc.collect()
     gc.freeze()
     return Assistant(document, retriever, checker)

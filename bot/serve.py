@@ -158,7 +158,7 @@ def load_for_serving(settings: Settings) -> Assistant:
     # p95 98 ms taking one at a time, 79 ms at most two, 83 ms three, 82-86 ms four, 92-101 ms up to 32.
     inner = load_real_embedder(settings.encoder, settings.model_cache_dir, threads=1)
     embedder = BatchingEmbedder(inner, encoders=settings.workers, max_texts=2)
-    assistant = build_assistant(settings, embedder=embedder)
+    assistant = build_assistant(settings, embedder=embedder, encoder_threads=1)
     # The swearing classifier (scikit-learn) loads on first use, ~2 s: pay it here, before /readyz says
     # ready, not in the first member's draft check. The text is ours; nothing is logged or counted.
     assistant.check("Warm-up: thank you to everyone who came along tonight.")

@@ -3,8 +3,9 @@
 Four signals, all driven by the YAML rules: patterns and lexicons (the precise core of the judgement,
 with context and exceptions evaluated on the sentence the words are in), personal-data detection
 (knowledge/pii.py), swearing detection with the offensive-language classifier as a second signal
-(knowledge/offensive.py), and a semantic model over sentence embeddings (knowledge/draft_model.py)
-that speaks only for categories nothing more precise has flagged. Each flag
+(knowledge/offensive.py), and a semantic model over sentence embeddings that speaks only for categories
+nothing more precise has flagged: for the real model, an encoder tuned on labelled posts
+(knowledge/risk_model.py), else a linear model over the retrieval vectors (knowledge/draft_model.py). Each flag
 quotes the guidance passage its rule names; for another council's guidance, whose section ids
 differ, the nearest passage to the rule's description is quoted instead.
 """
@@ -19,8 +20,9 @@ from knowledge.case_folding import fold_text
 from knowledge.draft_model import SemanticModel
 from knowledge.embedding import Embedder
 from knowledge.model import GuidanceDocument, Passage
-from knowledge.offensive import find_offensive
+from knowledge.offensive import find_offensive, names_neutralised
 from knowledge.pii import personal_data, sentence_bounds, sentence_of
+from knowledge.risk_model import TunedRiskModel
 from knowledge.rules import CATEGORIES, GuidanceRef, Rule
 
 __all__ = ["CATEGORIES", "DraftChecker", "Flag"]
@@ -75,19 +77,20 @@ class DraftChecker:
         rules: tuple[Rule, ...],
         embedder: Embedder,
         semantic: SemanticModel | None = None,
+        semantic_embedder: Embedder | None = None,
     ) -> None:
+        """`semantic_embedder` is the encoder whose vectors `semantic` reads (default: `embedder`)."""
         self.document = document
         self.rules = rules
         self._embedder = embedder
+        self._semantic_embedder = semantic_embedder or embedder
         self._passages = {rule.id: self._resolve(rule.guidance) for rule in rules}
         self._semantic = semantic
         self._semantic_rules = {r.category: r for r in rules if r.spec.detector == "semantic"} if semantic else {}
         # A category's exceptions say what its safe phrasings look like ("I'll listen to all sides",
-        # "with permission"); the semantic model, which cannot see such nuance, defers to them.
-        self._safe_phrasings = {
-            c: tuple(x for r in rules if r.category == c and r.spec.detector != "semantic" for x in r.exceptions)
-            for c in self._semantic_rules
-        }
+        # "with permission"); the semantic model, which cannot see such nuance, defers to them, and to
+        # its own rule's exceptions, which name what it tends to mistake for the category.
+        self._safe_phrasings = {c: tuple(x for r in rules if r.category == c for x in r.exceptions) for c in self._semantic_rules}
 
     def _resolve(self, ref: GuidanceRef) -> Passage:
         """The passage a rule quotes: by section and phrase, by phrase anywhere, else the nearest by meaning."""
@@ -104,6 +107,14 @@ class DraftChecker:
     @property
     def semantic(self) -> SemanticModel | None:
         return self._semantic
+
+    @property
+    def tuned(self) -> TunedRiskModel | None:
+        """The tuned encoder and its head, for the next guidance version to reuse; None when the semantic
+        model reads the retrieval vectors."""
+        if self._semantic is None or self._semantic_embedder is self._embedder:
+            return None
+        return TunedRiskModel(self._semantic_embedder, self._semantic)
 
     def passage_for(self, rule_id: str) -> Passage:
         return self._passages[rule_id]
@@ -153,20 +164,20 @@ class DraftChecker:
     def _semantic_hits(self, text: str, bounds: list[int], already: set[str]) -> list[_Hit]:
         """Categories nothing else flagged whose probability for the whole post passes their threshold.
 
-        The model was trained on whole posts, so it judges the whole post (one encode, ~12 ms); only
+        The model was trained on whole posts, so it judges the whole post (one encode, ~10 ms); only
         when it flags something are the sentences encoded, to point at the one most likely to blame.
         """
         rules = {c: r for c, r in self._semantic_rules.items() if c not in already}
         if not rules or self._semantic is None or len(text.split()) < 3:
             return []
-        post = self._semantic.probabilities(self._embedder.encode([text.strip()]))[0]
+        post = self._semantic.probabilities(self._semantic_embedder.encode([names_neutralised(text.strip())]))[0]
         flagged = [c for c in rules if post[CATEGORIES.index(c)] >= self._semantic.thresholds[CATEGORIES.index(c)]]
         if not flagged:
             return []
         starts = [0] + bounds[:-1]
         sentences = [(s, e) for s, e in zip(starts, bounds) if text[s:e].strip()]
         by_sentence = (
-            self._semantic.probabilities(self._embedder.encode([text[s:e].strip() for s, e in sentences]))
+            self._semantic.probabilities(self._semantic_embedder.encode([names_neutralised(text[s:e].strip()) for s, e in sentences]))
             if len(sentences) > 1
             else None
         )

@@ -165,6 +165,17 @@ def _is_name_or_place(text: str, start: int, end: int, word: str) -> bool:
     return bool(_HONORIFIC_BEFORE.search(before) or _CAP_WORD_BEFORE.search(before) or _CAP_WORD_AFTER.match(text[end : end + 20]))
 
 
+_NAME_LIKE_WORD = re.compile(r"\b(?:" + "|".join(sorted((w for w in _NAME_LIKE if " " not in w), key=len, reverse=True)) + r")\b", re.I)
+
+
+def names_neutralised(text: str) -> str:
+    """`text` with swear-alike words used as names ("Cllr Dick", "Moby Dick") swapped for a plain name.
+
+    For the semantic model, which reads words, not who they refer to: it would otherwise take "litter
+    pick with Cllr Dick" for crude language. The swearing detector above makes the same exclusion."""
+    return _NAME_LIKE_WORD.sub(lambda m: "Sam" if _is_name_or_place(text, m.start(), m.end(), m.group().lower()) else m.group(), text)
+
+
 def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]:
     """Swearing in `text` with spans into the original text; at most one hit per word."""
     hits: list[OffensiveHit] = []

@@ -127,3 +127,25 @@ def test_a_staging_entry_that_vanishes_while_the_store_opens_is_skipped(store: G
     (store.staging_dir / "publish-gone").symlink_to(store.staging_dir / "moved-away")
     reopened = GuidanceStore.open(store.root.parent)
     assert reopened.current_number() == 1 and reopened.problems() == []
+
+
+def test_a_new_version_reuses_the_draft_checks_tuned_encoder_instead_of_loading_it_again(settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from bot.reload import store_builder
+    from bot.runtime import build_assistant
+    from knowledge.draft_model import SemanticModel
+    from knowledge.embedding import HashingEmbedder
+    from knowledge.risk_model import TunedRiskModel
+
+    tuned_encoder = HashingEmbedder(dimension=64)
+    head = SemanticModel(np.zeros((8, 64), np.float32), np.zeros(8, np.float32), np.full(8, 0.9, np.float32))
+    old = build_assistant(settings, embedder=fake_embedder, tuned=TunedRiskModel(tuned_encoder, head))
+    assert old.checker.tuned is not None and old.checker.tuned.embedder is tuned_encoder
+    store = GuidanceStore.open(settings.data_dir)
+    publish_v2(store, fake_embedder)
+    new = store_builder(settings, store)(2, old)
+    assert new.guidance_version == "2"
+    assert new.checker.tuned is not None and new.checker.tuned.embedder is tuned_encoder
+    # without a tuned model the semantic model reads the retrieval vectors, and there is nothing to reuse
+    assert build_assistant(settings, embedder=fake_embedder).checker.tuned is None
