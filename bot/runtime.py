@@ -18,7 +18,7 @@ from knowledge.embedding import Embedder, load_real_embedder
 from knowledge.index import load_or_build_index
 from knowledge.model import GuidanceDocument
 from knowledge.parse import load_default, load_path
-from knowledge.retrieval import Retriever, RetrievalSettings, load_scope
+from knowledge.retrieval import RetrievalSettings, Retriever, load_scope
 from knowledge.risk_model import TunedRiskModel, load_risk_model
 from knowledge.rules import load_rules
 

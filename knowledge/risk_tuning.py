@@ -13,7 +13,6 @@ nothing here runs when the bot serves.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +129,7 @@ def main() -> None:
         out_of_fold[held] = _predict(fitted, [posts[i].text for i in held])
         print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
     thresholds = thresholds_for(y, out_of_fold)
-    body, head, _, adapters = _fit(posts, seed=0)
+    _, head, _, adapters = _fit(posts, seed=0)
     pairs = {name: (a.down.detach().numpy(), (a.up.detach() * 2.0).numpy()) for name, a in adapters}
     path = shipped_adapters_path()
     write_adapters(
@@ -146,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
