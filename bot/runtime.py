@@ -49,13 +49,12 @@ def build_assistant(
     examples = packaged_examples(document, embedder.name)  # example questions, answered and declined (knowledge/asked.py)
     index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir), examples)
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())
-    posts = load_training()
     # The draft check's tuned encoder for the real model, else a linear model over the retrieval vectors.
+    # A hot reload passes the running one in, so neither the training posts nor the model are read again.
+    posts = load_training() if tuned is None else []
     tuned = tuned or load_risk_model(embedder, settings.encoder, settings.model_cache_dir, encoder_threads, posts)
-    if tuned is not None:
-        checker = DraftChecker(document, load_rules(rules_directory), embedder, tuned.semantic, tuned.embedder)
-    else:
-        checker = DraftChecker(document, load_rules(rules_directory), embedder, load_or_train(embedder, index_dir(settings.data_dir), posts))
+    semantic = tuned.semantic if tuned else load_or_train(embedder, index_dir(settings.data_dir), posts)
+    checker = DraftChecker(document, load_rules(rules_directory), embedder, semantic, tuned.embedder if tuned else None)
     gc.collect()
     gc.freeze()
     return Assistant(document, retriever, checker)
