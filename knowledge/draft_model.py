@@ -69,12 +69,17 @@ def load_training() -> list[LabelledPost]:
     return posts
 
 
-def _fingerprint(posts: list[LabelledPost], embedder: Embedder) -> str:
-    digest = hashlib.sha256(f"{RECIPE}|{embedder.name}|{embedder.dimension}".encode())
+def posts_fingerprint(header: str, posts: list[LabelledPost], length: int) -> str:
+    """A digest of a recipe header and every post's text and labels: a model fitted on them is stale when it changes."""
+    digest = hashlib.sha256(header.encode())
     for post in posts:
         digest.update(post.text.encode())
         digest.update(",".join(sorted(post.labels)).encode())
-    return digest.hexdigest()[:20]
+    return digest.hexdigest()[:length]
+
+
+def _fingerprint(posts: list[LabelledPost], embedder: Embedder) -> str:
+    return posts_fingerprint(f"{RECIPE}|{embedder.name}|{embedder.dimension}", posts, 20)
 
 
 def threshold_for(y: np.ndarray, scores: np.ndarray, target: float = TARGET_PRECISION) -> float:

@@ -10,7 +10,6 @@ The shipped file is tied by a fingerprint to the training posts and the recipe; 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from knowledge.draft_model import LabelledPost, SemanticModel, threshold_for
+from knowledge.draft_model import LabelledPost, SemanticModel, posts_fingerprint, threshold_for
 from knowledge.embedding import REAL_MODEL_NAME, Embedder
 from knowledge.rules import CATEGORIES
 
@@ -85,11 +84,7 @@ def thresholds_for(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 def training_fingerprint(posts: list[LabelledPost]) -> str:
-    digest = hashlib.sha256(f"{RECIPE}|{REAL_MODEL_NAME}|{TARGET_PRECISION}".encode())
-    for post in posts:
-        digest.update(post.text.encode())
-        digest.update(",".join(sorted(post.labels)).encode())
-    return digest.hexdigest()[:24]
+    return posts_fingerprint(f"{RECIPE}|{REAL_MODEL_NAME}|{TARGET_PRECISION}", posts, 24)
 
 
 def shipped_adapters_path() -> Path:
