@@ -118,6 +118,8 @@ def run_bench(settings: Settings, iterations: int = 300) -> dict[str, Any]:
         "encoder": settings.encoder,
         # Which semantic model the timed check ran: the tuned encoder, or the linear fallback.
         "draft_model": "tuned encoder" if assistant.checker.tuned is not None else "linear fallback",
+        # Which encoder the timed asks ran: with the tuned retrieval adapters ("+ask-...") or the base model.
+        "retrieval_model": assistant.retriever.embedder.name,
     }
 
 
@@ -132,7 +134,8 @@ def print_bench(console: Console, report: dict[str, Any]) -> None:
         v = report[key]
         table.add_row(label, f"{v['p50']:.1f}", f"{v['p95']:.1f}", f"{v['p99']:.1f}", f"{v['max']:.1f}")
     console.print(table)
-    console.print(f"encoder: {report['encoder']}; draft model: {report['draft_model']}; ask p50 / floor p50: {report['ask_p50_over_floor_p50']:.2f}x")
+    console.print(f"encoder: {report['encoder']}; retrieval model: {report['retrieval_model']}; draft model: {report['draft_model']}")
+    console.print(f"ask p50 / floor p50: {report['ask_p50_over_floor_p50']:.2f}x")
     console.print(f"cold start (one-shot ask, index built): {report['cold_start_seconds']:.2f} s")
     console.print(f"model + index load in this process: {report['model_load_seconds']:.2f} s")
     console.print(f"full GC collections during the timed loops: {report['full_gc_during_loops']}")

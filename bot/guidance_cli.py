@@ -66,9 +66,9 @@ def _embedder(engine: str = "onnx", cache_dir: Path | None = None) -> Embedder:
         from knowledge.embedding import HashingEmbedder
 
         return HashingEmbedder()
-    from knowledge.embedding import load_real_embedder
+    from knowledge.ask_model import load_retrieval_embedder
 
-    return load_real_embedder(engine, cache_dir)
+    return load_retrieval_embedder(engine, cache_dir)
 
 
 def _print(text: str = "") -> None:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.settings import Settings
+from knowledge.ask_model import load_retrieval_embedder
 from knowledge.asked import packaged_examples
 from knowledge.draft_check import DraftChecker
 from knowledge.draft_model import load_or_train, load_training
-from knowledge.embedding import Embedder, load_real_embedder
+from knowledge.embedding import Embedder
 from knowledge.index import load_or_build_index
 from knowledge.model import GuidanceDocument
 from knowledge.parse import load_default, load_path
@@ -45,7 +46,7 @@ def build_assistant(
     if document is None and settings.guidance_file is None:
         document, index_directory, rules_directory = store_guidance(settings)  # the current published version
     document = document or load_guidance(settings)
-    embedder = embedder or load_real_embedder(settings.encoder, settings.model_cache_dir)
+    embedder = embedder or load_retrieval_embedder(settings.encoder, settings.model_cache_dir)
     examples = packaged_examples(document, embedder.name)  # example questions, answered and declined (knowledge/asked.py)
     index = load_or_build_index(document, embedder, index_directory or index_dir(settings.data_dir), examples)
     retriever = Retriever(document, embedder, index, retrieval, out_of_scope=load_scope())

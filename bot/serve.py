@@ -150,13 +150,13 @@ def load_for_serving(settings: Settings) -> Assistant:
     """
     from bot.batching import BatchingEmbedder
     from bot.runtime import build_assistant
-    from knowledge.embedding import load_real_embedder
+    from knowledge.ask_model import load_retrieval_embedder
 
     # At most two questions per model call. Batching saves little per question here (10.7 ms alone, 8.1 ms
     # each in fours, one thread), but everyone in a batch waits for all of it, and a freed encoder that
     # takes the whole queue leaves the other idle. `python -m benchmarks.load_ask` (8 clients, 30 s) gave
     # p95 98 ms taking one at a time, 79 ms at most two, 83 ms three, 82-86 ms four, 92-101 ms up to 32.
-    inner = load_real_embedder(settings.encoder, settings.model_cache_dir, threads=1)
+    inner = load_retrieval_embedder(settings.encoder, settings.model_cache_dir, threads=1)
     embedder = BatchingEmbedder(inner, encoders=settings.workers, max_texts=2)
     assistant = build_assistant(settings, embedder=embedder, encoder_threads=1)
     # The swearing classifier (scikit-learn) loads on first use, ~2 s: pay it here, before /readyz says

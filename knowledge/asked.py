@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.embedding import REAL_MODEL_NAME
+from knowledge.embedding import is_real_model
 from knowledge.model import GuidanceDocument
 
 
@@ -121,6 +121,6 @@ def packaged_examples(document: GuidanceDocument, model_name: str) -> Examples:
     embedder (in practice the unit tests' bag-of-words fake, where several hundred short questions
     collide on shared small words) they would add noise, not knowledge, so they are left out.
     """
-    if model_name != REAL_MODEL_NAME:
+    if not is_real_model(model_name):
         return Examples()
     return resolve(document, load_asked(), load_declined())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from knowledge.risk_model import RiskAdapters
+    from knowledge.encoder_adapters import EncoderAdapters
 
 REAL_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -33,6 +33,11 @@ class Embedder(Protocol):
     dimension: int
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def is_real_model(name: str) -> bool:
+    """all-MiniLM-L6-v2, as shipped or with one of our tuned adapters merged in ("...+ask-1a2b3c")."""
+    return name == REAL_MODEL_NAME or name.startswith(f"{REAL_MODEL_NAME}+")
 
 
 ENGINES = ("onnx", "torch", "sentence-transformers")
@@ -64,14 +69,14 @@ def model_directory() -> Path:
 
 
 def load_real_embedder(
-    engine: str = "onnx", cache_dir: Path | None = None, threads: int | None = None, adapters: RiskAdapters | None = None
+    engine: str = "onnx", cache_dir: Path | None = None, threads: int | None = None, adapters: EncoderAdapters | None = None
 ) -> Embedder:
     """all-MiniLM-L6-v2 on the chosen engine; all give the same vectors (to 1e-5, see tests/slow).
 
     `cache_dir` is where the ONNX engine keeps the graph it exports on first use (the data dir's
     `models/`); `threads` is the engine's intra-op thread count (None: the machine's cores). `adapters`
-    gives the draft check's tuned variant (knowledge/risk_model.py) instead; sentence-transformers cannot
-    merge them, so that engine runs the tuned variant on torch."""
+    gives a tuned variant (knowledge/encoder_adapters.py) instead; sentence-transformers cannot merge
+    them, so that engine runs a tuned variant on torch."""
     if engine not in ENGINES:
         raise ValueError(f"unknown encoder engine {engine!r}: choose one of {', '.join(ENGINES)}")
     _offline_environment()
@@ -80,7 +85,7 @@ def load_real_embedder(
         import torch
 
         torch.set_num_threads(threads)  # torch's intra-op threads are per process, not per model
-    name = REAL_MODEL_NAME if adapters is None else f"{REAL_MODEL_NAME}+risk-{adapters.key}"
+    name = REAL_MODEL_NAME if adapters is None else f"{REAL_MODEL_NAME}+{adapters.label}"
     if engine == "sentence-transformers" and adapters is None:
         return SentenceTransformerEmbedder(path)
     if engine != "onnx":

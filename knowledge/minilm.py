@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from knowledge.risk_model import RiskAdapters
+    from knowledge.encoder_adapters import EncoderAdapters
 
 BATCH_SIZE = 32
 
@@ -149,10 +149,10 @@ def core_module(torch: Any, weights: dict[str, Any], config: dict[str, Any]) -> 
 
 
 class TorchMiniLMEmbedder:
-    """Encodes with the shipped weights (plus the draft check's adapters, if given): tokenizer -> scripted
+    """Encodes with the shipped weights (plus a tuned variant's adapters, if given): tokenizer -> scripted
     BERT -> masked mean -> L2 normalise."""
 
-    def __init__(self, model_dir: Path, name: str, adapters: RiskAdapters | None = None) -> None:
+    def __init__(self, model_dir: Path, name: str, adapters: EncoderAdapters | None = None) -> None:
         import torch
         from safetensors.torch import load_file
 

@@ -27,7 +27,7 @@ import numpy as np
 from knowledge.minilm import check_supported, core_module, encode_in_batches, load_tokenizer
 
 if TYPE_CHECKING:
-    from knowledge.risk_model import RiskAdapters
+    from knowledge.encoder_adapters import EncoderAdapters
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,12 @@ class ExportCheckError(RuntimeError):
     """The graph could not be exported, or does not reproduce the torch model's vectors, so it is not used."""
 
 
-def cached_graph_path(model_dir: Path, cache_dir: Path, adapters: RiskAdapters | None = None) -> Path:
+def cached_graph_path(model_dir: Path, cache_dir: Path, adapters: EncoderAdapters | None = None) -> Path:
     """Where this model's exported graph lives: keyed by the weights file (size, time, place), the exporter
-    and, for the draft check's tuned variant, the adapters' own fingerprint."""
+    and, for a tuned variant, the adapters' purpose and fingerprint."""
     weights = (model_dir / "model.safetensors").resolve()
     stat = weights.stat()
-    tuned = adapters.key if adapters else ""
+    tuned = adapters.label if adapters else ""
     key = hashlib.sha256(f"{EXPORT_VERSION}|{OPSET}|{weights}|{stat.st_size}|{stat.st_mtime_ns}|{tuned}".encode()).hexdigest()[:16]
     return cache_dir / f"minilm-{key}.onnx"
 
@@ -57,15 +57,15 @@ def export_graph(model_dir: Path, target: Path, adapters_file: Path | None = Non
     import torch
     from safetensors.torch import load_file
 
-    from knowledge.risk_model import read_adapters
+    from knowledge.encoder_adapters import read_adapters
 
     config, max_length = check_supported(model_dir)
     weights = load_file(str(model_dir / "model.safetensors"))
     if adapters_file is not None:
-        adapters = read_adapters(adapters_file)
-        if adapters is None:
-            raise ExportCheckError(f"the draft check's adapters in {adapters_file} cannot be read")
-        weights = adapters.merged(weights)
+        read = read_adapters(adapters_file)
+        if read is None:
+            raise ExportCheckError(f"the encoder adapters in {adapters_file} cannot be read")
+        weights = read[0].merged(weights)
     core = core_module(torch, weights, config)
     tokenizer = load_tokenizer(model_dir, config, max_length)
     ids, mask = _inputs(tokenizer, _PROBES)
@@ -96,7 +96,7 @@ def export_graph(model_dir: Path, target: Path, adapters_file: Path | None = Non
         partial.unlink(missing_ok=True)
 
 
-def export_in_subprocess(model_dir: Path, target: Path, adapters: RiskAdapters | None = None) -> None:
+def export_in_subprocess(model_dir: Path, target: Path, adapters: EncoderAdapters | None = None) -> None:
     """Export in a child process, so torch (~400 MB while exporting) never loads into a serving process."""
     extra = [str(adapters.source)] if adapters else []
     done = subprocess.run(
@@ -137,7 +137,7 @@ class OnnxMiniLMEmbedder:
     """
 
     def __init__(
-        self, model_dir: Path, name: str, cache_dir: Path | None, threads: int | None = None, adapters: RiskAdapters | None = None
+        self, model_dir: Path, name: str, cache_dir: Path | None, threads: int | None = None, adapters: EncoderAdapters | None = None
     ) -> None:
         config, max_length = check_supported(model_dir)
         self.name = name
@@ -146,7 +146,7 @@ class OnnxMiniLMEmbedder:
         self._session = self._open(model_dir, cache_dir, threads, adapters)
 
     @staticmethod
-    def _open(model_dir: Path, cache_dir: Path | None, threads: int | None, adapters: RiskAdapters | None) -> Any:
+    def _open(model_dir: Path, cache_dir: Path | None, threads: int | None, adapters: EncoderAdapters | None) -> Any:
         directory = cache_dir if cache_dir is not None else Path(tempfile.gettempdir()) / "guidance-bot-models"
         path = cached_graph_path(model_dir, directory, adapters)
         if path.is_file():

@@ -29,7 +29,9 @@ class RetrievalSettings:
     lexical_saturation: float = 2.0
     answer_threshold: float = 0.6
     scope_margin: float = 0.0
-    declined_margin: float = 0.1
+    # Recalibrated for the tuned retrieval encoder on the development sets (shared dev, extra, blind1):
+    # in-scope questions reach +0.067, out-of-scope ones start at +0.085; this is the middle of that gap.
+    declined_margin: float = 0.075
     top_k: int = 3
 
 

@@ -13,17 +13,15 @@ nothing here runs when the bot serves.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from knowledge.draft_model import LabelledPost, load_training
 from knowledge.embedding import model_directory
+from knowledge.encoder_adapters import adapted_model, trained_pairs
 from knowledge.risk_model import (
-    ADAPTED,
     HEAD_SCALE,
-    RANK,
     RECIPE,
     THRESHOLD_FOLDS,
     labels_matrix,
@@ -38,36 +36,6 @@ BATCH = 16
 MAX_TOKENS = 128
 
 
-def _lora_model(torch: Any, model_dir: Path, categories: int) -> tuple[Any, Any, list[tuple[str, Any]]]:
-    """The base BERT with frozen weights, an adapter pair beside each adapted linear layer, and a head."""
-    from transformers import AutoModel
-
-    body = AutoModel.from_pretrained(str(model_dir))
-    for parameter in body.parameters():
-        parameter.requires_grad = False
-
-    class Adapted(torch.nn.Module):  # type: ignore[misc, name-defined]
-        def __init__(self, base: Any) -> None:
-            super().__init__()
-            self.base = base
-            self.down = torch.nn.Parameter(torch.randn(RANK, base.in_features) * base.in_features**-0.5)
-            self.up = torch.nn.Parameter(torch.zeros(base.out_features, RANK))
-
-        def forward(self, x: Any) -> Any:
-            return self.base(x) + (x @ self.down.T @ self.up.T) * 2.0  # alpha = 2 * rank
-
-    adapters: list[tuple[str, Any]] = []
-    for i, layer in enumerate(body.encoder.layer):
-        for name in ADAPTED:
-            parent_path, attribute = name.rsplit(".", 1)
-            parent = layer.get_submodule(parent_path)
-            adapted = Adapted(getattr(parent, attribute))
-            setattr(parent, attribute, adapted)
-            adapters.append((f"encoder.layer.{i}.{name}.weight", adapted))
-    head = torch.nn.Linear(int(body.config.hidden_size), categories)
-    return body, head, adapters
-
-
 def _fit(posts: list[LabelledPost], seed: int) -> tuple[Any, Any, Any, list[tuple[str, Any]]]:
     import torch
     from transformers import AutoTokenizer
@@ -77,7 +45,8 @@ def _fit(posts: list[LabelledPost], seed: int) -> tuple[Any, Any, Any, list[tupl
     model_dir = model_directory()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     y = labels_matrix(posts)
-    body, head, adapters = _lora_model(torch, model_dir, y.shape[1])
+    body, adapters = adapted_model(torch, model_dir)
+    head = torch.nn.Linear(int(body.config.hidden_size), y.shape[1])
     positives = y.sum(0)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(np.sqrt((len(y) - positives) / np.maximum(positives, 1)), dtype=torch.float32))
     adapter_weights = [p for _, a in adapters for p in (a.down, a.up)]
@@ -130,7 +99,7 @@ def main() -> None:
         print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
     thresholds = thresholds_for(y, out_of_fold)
     _, head, _, adapters = _fit(posts, seed=0)
-    pairs = {name: (a.down.detach().numpy(), (a.up.detach() * 2.0).numpy()) for name, a in adapters}
+    pairs = trained_pairs(adapters)
     path = shipped_adapters_path()
     write_adapters(
         path,

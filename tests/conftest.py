@@ -57,11 +57,19 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_embedder(model_cache: Path):  # type: ignore[no-untyped-def]
-    """The default engine (ONNX Runtime), as `serve` and the CLI run it."""
+def base_embedder(model_cache: Path):  # type: ignore[no-untyped-def]
+    """all-MiniLM-L6-v2 as shipped, on the default engine (ONNX Runtime): what the tuned variants start from."""
     from knowledge.embedding import load_real_embedder
 
     return load_real_embedder(cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def real_embedder(model_cache: Path):  # type: ignore[no-untyped-def]
+    """The retrieval encoder as `serve` and the CLI run it: the tuned adapters on the default engine."""
+    from knowledge.ask_model import load_retrieval_embedder
+
+    return load_retrieval_embedder(cache_dir=model_cache)
 
 
 @pytest.fixture(scope="session")

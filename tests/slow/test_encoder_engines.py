@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from knowledge.embedding import Embedder, SentenceTransformerEmbedder, load_real_embedder
+from knowledge.encoder_adapters import EncoderAdapters
 from knowledge.parse import load_default
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def torch_engine() -> Embedder:
 
 @pytest.mark.parametrize("engine", ["onnx", "torch"])
 def test_engine_matches_sentence_transformers_on_the_guidance_and_odd_inputs(engine: str, request, reference) -> None:
-    ours_embedder = request.getfixturevalue("real_embedder" if engine == "onnx" else "torch_engine")
+    ours_embedder = request.getfixturevalue("base_embedder" if engine == "onnx" else "torch_engine")
     texts = [p.text for p in load_default().passages] + ODD
     ours, theirs = ours_embedder.encode(texts), reference.encode(texts)
     assert ours.shape == theirs.shape == (len(texts), 384)
@@ -71,7 +72,7 @@ def test_two_threads_encoding_at_once_each_get_their_own_vectors(engine: str, tm
         assert np.abs(vectors - fresh.encode(asked)).max() < 1e-5
 
 
-def test_the_exported_graph_is_reused_and_a_damaged_one_is_exported_again(tmp_path: Path, real_embedder, caplog) -> None:
+def test_the_exported_graph_is_reused_and_a_damaged_one_is_exported_again(tmp_path: Path, caplog) -> None:
     first = load_real_embedder("onnx", tmp_path)
     graphs = list(tmp_path.glob("*.onnx"))
     assert len(graphs) == 1 and not list(tmp_path.glob("*.partial"))  # no half-written file left behind
@@ -95,19 +96,34 @@ def test_a_cache_that_cannot_be_written_still_encodes(tmp_path: Path, caplog) ->
     assert embedder.encode(["hello"]).shape == (1, 384)
 
 
-def test_tuned_draft_check_encoder_is_the_same_on_onnx_and_torch_and_differs_from_the_base(real_embedder, model_cache) -> None:
-    """The draft check's thresholds were set on the tuned encoder's vectors: both engines must give them,
-    and the adapters must really be applied (a base-model graph from the shared cache would not be)."""
+def _risk_adapters() -> EncoderAdapters:
     from knowledge.draft_model import load_training
     from knowledge.risk_model import shipped_adapters
 
     adapters = shipped_adapters(load_training())
     assert adapters is not None, "run: python -m knowledge.risk_tuning"
+    return adapters.encoder
+
+
+def _ask_adapters() -> EncoderAdapters:
+    from knowledge.ask_model import shipped_ask_adapters
+
+    adapters = shipped_ask_adapters()
+    assert adapters is not None, "run: python -m knowledge.ask_tuning (asked.yaml or the bundled guidance changed)"
+    return adapters
+
+
+@pytest.mark.parametrize("adapters_of", [_risk_adapters, _ask_adapters], ids=["draft-check", "retrieval"])
+def test_tuned_encoders_are_the_same_on_onnx_and_torch_and_differ_from_the_base(adapters_of, base_embedder, model_cache) -> None:
+    """Thresholds were set on each tuned encoder's vectors (the draft check's, the abstention's): both
+    engines must give them, and the adapters must really be applied (a base-model graph from the shared
+    cache would not be)."""
+    adapters = adapters_of()
     on_onnx = load_real_embedder("onnx", model_cache, adapters=adapters)
     on_torch = load_real_embedder("sentence-transformers", adapters=adapters)  # can't merge: runs on torch
     texts = ODD + ["He's a crook and everyone knows it.", "Thanks to everyone at the litter pick!"]
-    tuned, tuned_torch, base = on_onnx.encode(texts), on_torch.encode(texts), real_embedder.encode(texts)
+    tuned, tuned_torch, base = on_onnx.encode(texts), on_torch.encode(texts), base_embedder.encode(texts)
     assert np.abs(tuned - tuned_torch).max() < 1e-4
-    assert on_onnx.name != real_embedder.name
+    assert on_onnx.name != base_embedder.name and adapters.purpose in on_onnx.name
     assert np.abs(tuned - base).max() > 0.05
     assert len(list(model_cache.glob("minilm-*.onnx"))) >= 2  # its own graph beside the base one

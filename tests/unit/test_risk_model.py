@@ -27,8 +27,8 @@ def test_merging_adds_the_low_rank_delta_and_leaves_the_base_weights_alone(tmp_p
     adapters = read_adapters(_written(tmp_path / "a.npz"))
     assert adapters is not None
     base = {"layer.weight": torch.ones(3, 4), "other.bias": torch.zeros(3)}
-    merged = adapters.merged(base)
-    down, up = adapters.pairs["layer.weight"]
+    merged = adapters.encoder.merged(base)
+    down, up = adapters.encoder.pairs["layer.weight"]
     assert np.allclose(merged["layer.weight"].numpy(), 1.0 + up @ down, atol=1e-6)
     assert torch.equal(base["layer.weight"], torch.ones(3, 4))
     assert merged["other.bias"] is base["other.bias"]
@@ -40,6 +40,16 @@ def test_a_damaged_or_missing_adapters_file_reads_as_none(tmp_path: Path) -> Non
     damaged.write_bytes(b"not a zip")
     assert read_adapters(damaged) is None
     assert read_adapters(tmp_path / "missing.npz") is None
+
+
+def test_retrieval_adapters_are_not_taken_for_the_draft_checks(tmp_path: Path) -> None:
+    """Both tuned encoders ship as the same kind of file; the draft check must not run on the wrong one."""
+    from knowledge.encoder_adapters import write_adapters as write_encoder_adapters
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "ask.npz"
+    write_encoder_adapters(path, "ask", {"layer.weight": (rng.normal(size=(2, 4)), rng.normal(size=(3, 2)))}, "a" * 24)
+    assert read_adapters(path) is None
 
 
 def test_the_fingerprint_follows_every_post_and_label() -> None:

@@ -1,0 +1,81 @@
+"""Fit the retrieval encoder's adapters offline: `python -m knowledge.ask_tuning` (about 8 minutes on 2 cores).
+
+Each example question of knowledge/training/asked.yaml is trained to score its own passage above every
+other passage of the bundled guidance (a softmax over all of them: there are only a few dozen, so every
+step sees every wrong answer, not a sample). Only low-rank adapters learn (knowledge/encoder_adapters.py);
+the base weights stay as shipped. The recipe is fixed and seeded. Needs torch and transformers (installed
+with sentence-transformers); nothing here runs when the bot serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from knowledge.ask_model import RECIPE, shipped_adapters_path, training_examples, training_fingerprint
+from knowledge.asked import Examples
+from knowledge.embedding import model_directory
+from knowledge.encoder_adapters import adapted_model, trained_pairs, write_adapters
+from knowledge.index import index_text
+from knowledge.model import GuidanceDocument
+
+EPOCHS = 4
+BATCH = 32
+LEARNING_RATE = 3e-4
+SCALE = 20.0  # cosine -> logit: a sharp softmax, as in contrastive sentence-embedding training
+MAX_TOKENS = 256
+
+
+def fit(document: GuidanceDocument, examples: Examples, seed: int = 0) -> tuple[Any, list[tuple[str, Any]]]:
+    """Tune adapters so each question's vector is nearest its own passage's; returns the model and adapters."""
+    import torch
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model_dir = model_directory()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    body, adapters = adapted_model(torch, model_dir)
+    passages = [index_text(document, p) for p in document.passages]
+    owners = np.array([owner for owner, _ in examples.asked])
+    questions = [question for _, question in examples.asked]
+
+    def pooled(texts: list[str]) -> Any:
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        hidden = body(**batch).last_hidden_state
+        mask = batch["attention_mask"][:, :, None].float()
+        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+    weights = [p for _, a in adapters for p in (a.down, a.up)]
+    optimiser = torch.optim.AdamW(weights, lr=LEARNING_RATE, weight_decay=0.01)
+    steps = max(1, EPOCHS * -(-len(questions) // BATCH))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+    body.train()
+    for _ in range(EPOCHS):
+        order = rng.permutation(len(questions))
+        for start in range(0, len(order), BATCH):
+            chosen = order[start : start + BATCH]
+            logits = pooled([questions[i] for i in chosen]) @ pooled(passages).T * SCALE
+            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(owners[chosen]))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    body.eval()
+    return body, adapters
+
+
+def main() -> None:
+    import torch
+
+    torch.set_num_threads(2)
+    document, examples = training_examples()
+    _, adapters = fit(document, examples)
+    path = shipped_adapters_path()
+    write_adapters(path, "ask", trained_pairs(adapters), training_fingerprint(document, examples))
+    print(f"wrote {path} ({RECIPE}) from {len(examples.asked)} questions over {len(document.passages)} passages")
+
+
+if __name__ == "__main__":
+    main()
