@@ -48,6 +48,17 @@ def test_questions_are_answered_by_the_tuned_retrieval_encoder(real_assistant):
     assert "+ask-" in real_assistant.retriever.embedder.name, "stale adapters: run python -m knowledge.ask_tuning"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["my partner helps with my twitter, can she have my login?", "can I give my login to my ward assistant while I'm away?"],
+)
+def test_login_questions_are_answered_not_taken_for_it_help(real_assistant, question):
+    """Logins sit next to "reset my password" (IT help, declined); sharing one is what the guidance forbids."""
+    result = real_assistant.ask(question)
+    assert result.answered
+    assert "share your passwords" in result.results[0].passage
+
+
 def test_planning_tweet_gets_the_predetermination_passage(real_assistant):
     result = real_assistant.ask("can I tweet about this planning app?")
     assert result.answered
