@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from importlib import resources
 from pathlib import Path
 
 from knowledge.asked import Examples, load_asked, resolve
 from knowledge.embedding import REAL_MODEL_NAME, Embedder, load_real_embedder
-from knowledge.encoder_adapters import EncoderAdapters, read_adapters
+from knowledge.encoder_adapters import EncoderAdapters, read_adapters, shipped_adapters_path
 from knowledge.index import index_text
 from knowledge.model import GuidanceDocument
 from knowledge.parse import load_default
@@ -40,13 +39,9 @@ def training_fingerprint(document: GuidanceDocument, examples: Examples) -> str:
     return digest.hexdigest()[:24]
 
 
-def shipped_adapters_path() -> Path:
-    return Path(str(resources.files("knowledge").joinpath("training"))) / f"ask-adapters-{REAL_MODEL_NAME.rsplit('/', 1)[-1]}.npz"
-
-
 def shipped_ask_adapters() -> EncoderAdapters | None:
     """The packaged adapters when they were tuned on exactly the current examples and guidance, else None."""
-    read = read_adapters(shipped_adapters_path())
+    read = read_adapters(shipped_adapters_path("ask"))
     if read is None or read[0].purpose != "ask":
         return None
     if read[0].fingerprint != training_fingerprint(*training_examples()):

@@ -13,10 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.ask_model import RECIPE, shipped_adapters_path, training_examples, training_fingerprint
+from knowledge.ask_model import RECIPE, training_examples, training_fingerprint
 from knowledge.asked import Examples
 from knowledge.embedding import model_directory
-from knowledge.encoder_adapters import adapted_model, trained_pairs, write_adapters
+from knowledge.encoder_adapters import (
+    adapted_model,
+    mean_pooled,
+    shipped_adapters_path,
+    trained_pairs,
+    warmup_then_decay,
+    write_adapters,
+)
 from knowledge.index import index_text
 from knowledge.model import GuidanceDocument
 
@@ -40,17 +47,11 @@ def fit(document: GuidanceDocument, examples: Examples, seed: int = 0) -> tuple[
     passages = [index_text(document, p) for p in document.passages]
     owners = np.array([owner for owner, _ in examples.asked])
     questions = [question for _, question in examples.asked]
-
-    def pooled(texts: list[str]) -> Any:
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-        hidden = body(**batch).last_hidden_state
-        mask = batch["attention_mask"][:, :, None].float()
-        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-
+    pooled = mean_pooled(torch, tokenizer, body, MAX_TOKENS)
     weights = [p for _, a in adapters for p in (a.down, a.up)]
     optimiser = torch.optim.AdamW(weights, lr=LEARNING_RATE, weight_decay=0.01)
     steps = max(1, EPOCHS * -(-len(questions) // BATCH))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+    schedule = warmup_then_decay(torch, optimiser, steps)
     body.train()
     for _ in range(EPOCHS):
         order = rng.permutation(len(questions))
@@ -72,7 +73,7 @@ def main() -> None:
     torch.set_num_threads(2)
     document, examples = training_examples()
     _, adapters = fit(document, examples)
-    path = shipped_adapters_path()
+    path = shipped_adapters_path("ask")
     write_adapters(path, "ask", trained_pairs(adapters), training_fingerprint(document, examples))
     print(f"wrote {path} ({RECIPE}) from {len(examples.asked)} questions over {len(document.passages)} passages")
 

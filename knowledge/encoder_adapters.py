@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from knowledge.embedding import REAL_MODEL_NAME
 
 RANK = 8
 # The linear layers of each BERT block that get an adapter (names inside `encoder.layer.N.`).
@@ -51,13 +55,14 @@ class EncoderAdapters:
         return out
 
     @property
-    def key(self) -> str:
-        """Short id of these exact weights, for cache file names and the tuned encoder's name."""
-        return self.fingerprint[:12]
-
-    @property
     def label(self) -> str:
-        return f"{self.purpose}-{self.key}"
+        """Short id of these exact weights ("ask-1a2b3c4d5e6f"), for cache file names and the tuned encoder's name."""
+        return f"{self.purpose}-{self.fingerprint[:12]}"
+
+
+def shipped_adapters_path(purpose: str) -> Path:
+    """Where the packaged adapters of one tuned encoder live (knowledge/training/)."""
+    return Path(str(resources.files("knowledge").joinpath("training"))) / f"{purpose}-adapters-{REAL_MODEL_NAME.rsplit('/', 1)[-1]}.npz"
 
 
 def adapted_model(torch: Any, model_dir: Path) -> tuple[Any, list[tuple[str, Any]]]:
@@ -87,6 +92,23 @@ def adapted_model(torch: Any, model_dir: Path) -> tuple[Any, list[tuple[str, Any
             setattr(parent, attribute, adapted)
             adapters.append((f"encoder.layer.{i}.{name}.weight", adapted))
     return body, adapters
+
+
+def mean_pooled(torch: Any, tokenizer: Any, body: Any, max_tokens: int) -> Callable[[list[str]], Any]:
+    """For tuning: texts -> the vectors the shipped encoder computes (masked mean, L2-normalised), with gradients."""
+
+    def pooled(texts: list[str]) -> Any:
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+        hidden = body(**batch).last_hidden_state
+        mask = batch["attention_mask"][:, :, None].float()
+        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+    return pooled
+
+
+def warmup_then_decay(torch: Any, optimiser: Any, steps: int) -> Any:
+    """For tuning: a linear warm-up over the first tenth of the steps, then a linear decay to zero."""
+    return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
 
 
 def trained_pairs(adapters: list[tuple[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -120,7 +142,6 @@ def read_adapters(path: Path) -> tuple[EncoderAdapters, dict[str, np.ndarray]] |
                     pairs[name] = (data[key], data[f"up|{name}"])
                 elif kind not in ("up", "fingerprint", "purpose"):
                     extra[key] = data[key]
-            purpose = str(data["purpose"]) if "purpose" in data.files else "risk"  # files from before "ask" existed
-            return EncoderAdapters(purpose, pairs, str(data["fingerprint"]), path), extra
+            return EncoderAdapters(str(data["purpose"]), pairs, str(data["fingerprint"]), path), extra
     except (OSError, ValueError, KeyError):
         return None

@@ -11,7 +11,6 @@ The shipped file is tied by a fingerprint to the training posts and the recipe; 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,7 +19,7 @@ import numpy as np
 from knowledge import encoder_adapters
 from knowledge.draft_model import LabelledPost, SemanticModel, posts_fingerprint, threshold_for
 from knowledge.embedding import REAL_MODEL_NAME, Embedder, is_real_model
-from knowledge.encoder_adapters import EncoderAdapters
+from knowledge.encoder_adapters import EncoderAdapters, shipped_adapters_path
 from knowledge.rules import CATEGORIES
 
 RECIPE = "lora-r8-all-linear/bce-sqrt-balanced/5-epochs/head-scale-20/precision-0.9/v1"
@@ -60,10 +59,6 @@ def training_fingerprint(posts: list[LabelledPost]) -> str:
     return posts_fingerprint(f"{RECIPE}|{REAL_MODEL_NAME}|{TARGET_PRECISION}", posts, 24)
 
 
-def shipped_adapters_path() -> Path:
-    return Path(str(resources.files("knowledge").joinpath("training"))) / f"risk-adapters-{REAL_MODEL_NAME.rsplit('/', 1)[-1]}.npz"
-
-
 def write_adapters(
     path: Path,
     pairs: dict[str, tuple[np.ndarray, np.ndarray]],
@@ -97,7 +92,7 @@ def read_adapters(path: Path) -> RiskAdapters | None:
 
 def shipped_adapters(posts: list[LabelledPost]) -> RiskAdapters | None:
     """The packaged adapters when they were tuned on exactly these posts with this recipe, else None."""
-    adapters = read_adapters(shipped_adapters_path())
+    adapters = read_adapters(shipped_adapters_path("risk"))
     if adapters is None or adapters.encoder.fingerprint != training_fingerprint(posts):
         return None
     return adapters

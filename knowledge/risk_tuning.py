@@ -19,13 +19,12 @@ import numpy as np
 
 from knowledge.draft_model import LabelledPost, load_training
 from knowledge.embedding import model_directory
-from knowledge.encoder_adapters import adapted_model, trained_pairs
+from knowledge.encoder_adapters import adapted_model, mean_pooled, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.risk_model import (
     HEAD_SCALE,
     RECIPE,
     THRESHOLD_FOLDS,
     labels_matrix,
-    shipped_adapters_path,
     thresholds_for,
     training_fingerprint,
     write_adapters,
@@ -52,13 +51,8 @@ def _fit(posts: list[LabelledPost], seed: int) -> tuple[Any, Any, Any, list[tupl
     adapter_weights = [p for _, a in adapters for p in (a.down, a.up)]
     optimiser = torch.optim.AdamW([{"params": adapter_weights, "lr": 5e-4}, {"params": head.parameters(), "lr": 2e-3}], weight_decay=0.01)
     steps = EPOCHS * -(-len(posts) // BATCH)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
-
-    def pooled(texts: list[str]) -> Any:
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-        hidden = body(**batch).last_hidden_state
-        mask = batch["attention_mask"][:, :, None].float()
-        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+    schedule = warmup_then_decay(torch, optimiser, steps)
+    pooled = mean_pooled(torch, tokenizer, body, MAX_TOKENS)
 
     body.train()
     for _ in range(EPOCHS):
@@ -100,7 +94,7 @@ def main() -> None:
     thresholds = thresholds_for(y, out_of_fold)
     _, head, _, adapters = _fit(posts, seed=0)
     pairs = trained_pairs(adapters)
-    path = shipped_adapters_path()
+    path = shipped_adapters_path("risk")
     write_adapters(
         path,
         pairs,

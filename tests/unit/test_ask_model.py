@@ -21,7 +21,7 @@ def _write(path: Path, purpose: str, fingerprint: str) -> Path:
 @pytest.fixture
 def shipped_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     path = tmp_path / "ask.npz"
-    monkeypatch.setattr(ask_model, "shipped_adapters_path", lambda: path)
+    monkeypatch.setattr(ask_model, "shipped_adapters_path", lambda purpose: path)
     return path
 
 
