@@ -127,7 +127,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _history(args: argparse.Namespace, store) -> int:  # type: ignore[no-untyped-def]
-    from knowledge.store import rules_changed
+    from knowledge.store_records import rules_changed
 
     versions = list(reversed(store.versions()))
     changed = rules_changed(versions)

@@ -25,7 +25,8 @@ from knowledge.changes import SectionRef, compare
 from knowledge.ingest import Ingested, IngestError, ingest, parse_text
 from knowledge.rules import RulesError
 from knowledge.rules_upload import PreparedRules, RulesChanges, is_rules_file, prepare_rules
-from knowledge.store import GuidanceStore, StoreDamaged, StoreError, VersionInfo, rules_changed
+from knowledge.store import GuidanceStore, StoreDamaged, StoreError, VersionInfo
+from knowledge.store_records import rules_changed
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -23,131 +23,30 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.ingest import Ingested, TextFormat, parse_text
+from knowledge.durable_files import CRASH_ENV, PUBLISH_STEPS, crash_point, fsync_path, fsync_tree, write_file
+from knowledge.ingest import Ingested, parse_text
 from knowledge.model import GuidanceDocument, hash_content
+from knowledge.store_records import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    SCHEMA,
+    AuditEntry,
+    StoreDamaged,
+    StoreError,
+    VersionInfo,
+    now_iso,
+    packaged_rule_files,
+)
 
 if TYPE_CHECKING:
     from knowledge.embedding import Embedder
 
-CRASH_ENV = "GUIDANCE_BOT_TEST_CRASH_AT"  # test hook: os._exit at the named publish step
-PUBLISH_STEPS = ("validated", "content-written", "index-built", "moved", "inserted", "committed")
 STALE_STAGING_SECONDS = 3600
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS versions (
-    number INTEGER PRIMARY KEY,
-    content_hash TEXT NOT NULL,
-    published_by TEXT NOT NULL,
-    published_at TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    source_name TEXT NOT NULL,
-    format TEXT NOT NULL CHECK (format IN ('markdown', 'plain')),
-    current INTEGER NOT NULL DEFAULT 0 CHECK (current IN (0, 1)),
-    rules_hash TEXT NOT NULL DEFAULT '',
-    rules_source TEXT NOT NULL DEFAULT ''
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_current ON versions (current) WHERE current = 1;
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    version INTEGER,
-    outcome TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
-"""
-COLUMNS = "number, content_hash, published_by, published_at, note, source_name, format, current, rules_hash, rules_source"
-ADDED_COLUMNS = {"rules_hash": "TEXT NOT NULL DEFAULT ''", "rules_source": "TEXT NOT NULL DEFAULT ''"}
-
-
-class StoreError(ValueError):
-    """A request the store refuses (unknown version, already current); the message says why."""
-
-
-class StoreDamaged(RuntimeError):
-    """Files or rows are missing or altered outside the program; the message says what."""
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    number: int
-    content_hash: str
-    published_by: str
-    published_at: str
-    note: str
-    source_name: str
-    format: TextFormat
-    current: bool
-    rules_hash: str = ""  # "": the rules packaged with the program; else the hash of the stored rules files
-    rules_source: str = ""  # the rules file or folder an officer published ("" or "packaged" otherwise)
-
-    @property
-    def rules_label(self) -> str:
-        return f"{self.rules_source or 'rules'} ({self.rules_hash[:12]})" if self.rules_hash else "packaged rules"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "version": self.number,
-            "current": self.current,
-            "published_by": self.published_by,
-            "published_at": self.published_at,
-            "note": self.note,
-            "content_hash": self.content_hash,
-            "source_name": self.source_name,
-            "rules_hash": self.rules_hash,
-            "rules_source": self.rules_source,
-        }
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    actor: str
-    action: str
-    version: int | None
-    outcome: str
-    detail: str
-
-    def as_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _crash_point(step: str) -> None:
-    if os.environ.get(CRASH_ENV) == step:
-        os._exit(99)
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            _fsync_path(Path(dirpath) / name)
-        _fsync_path(Path(dirpath))
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+# Re-exported: callers name what the store raises and returns through the store.
+__all__ = ["CRASH_ENV", "PUBLISH_STEPS", "AuditEntry", "GuidanceStore", "StoreDamaged", "StoreError", "VersionInfo", "now_iso", "packaged_rule_files"]
 
 
 class GuidanceStore:
@@ -354,18 +253,18 @@ class GuidanceStore:
             rules = self.rule_files(base.number) if base.rules_hash else None
             rules_source = base.rules_source
         staged_rules_hash = rules_hash(rules) if rules is not None else ""
-        _crash_point("validated")
+        crash_point("validated")
         staging = Path(tempfile.mkdtemp(prefix="publish-", dir=self.staging_dir))
         try:
             if rules is not None:
                 (staging / "rules").mkdir()
                 for name, text in rules.items():
-                    _write_file(staging / "rules" / name, text.encode("utf-8"))
+                    write_file(staging / "rules" / name, text.encode("utf-8"))
             content = staging / ("guidance.md" if item.format == "markdown" else "guidance.txt")
-            _write_file(content, item.text.encode("utf-8"))
+            write_file(content, item.text.encode("utf-8"))
             if original is not None:
-                _write_file(staging / f"original{Path(item.filename).suffix.lower()}", original)
-            _crash_point("content-written")
+                write_file(staging / f"original{Path(item.filename).suffix.lower()}", original)
+            crash_point("content-written")
             if embedder is not None:
                 from knowledge.asked import packaged_examples
                 from knowledge.index import load_or_build_index
@@ -373,8 +272,8 @@ class GuidanceStore:
                 self._reuse_index(item.document.content_hash, staging / "index")
                 # With the same example questions the server uses, so it loads this index rather than rebuilding.
                 load_or_build_index(item.document, embedder, staging / "index", packaged_examples(item.document, embedder.name))
-            _fsync_tree(staging)
-            _crash_point("index-built")
+            fsync_tree(staging)
+            crash_point("index-built")
             with self.transaction() as db:
                 if action == "seed" and db.execute("SELECT count(*) FROM versions").fetchone()[0]:
                     return self.version(self.current_number())  # another process seeded first
@@ -387,20 +286,20 @@ class GuidanceStore:
                 if target.exists():
                     shutil.rmtree(target)  # left by a publish that died before its commit
                 os.rename(staging, target)
-                _fsync_path(self.versions_dir)
-                _fsync_path(self.staging_dir)
-                _crash_point("moved")
+                fsync_path(self.versions_dir)
+                fsync_path(self.staging_dir)
+                crash_point("moved")
                 db.execute(
                     "INSERT INTO versions (number, content_hash, published_by, published_at, note, source_name, format, current, rules_hash, rules_source)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     (number, item.document.content_hash, by, now_iso(), note, item.filename, item.format, staged_rules_hash, rules_source),
                 )
-                _crash_point("inserted")
+                crash_point("inserted")
                 db.execute("UPDATE versions SET current = 0 WHERE current = 1")
                 db.execute("UPDATE versions SET current = 1 WHERE number = ?", (number,))
                 what = f"{item.filename} ({item.document.content_hash[:12]})" + ("" if kept_rules or not rules else f", rules {rules_source} ({staged_rules_hash[:12]})")
                 self.audit(by, action, "ok", f"{what}{': ' + note if note else ''}", number, db)
-            _crash_point("committed")
+            crash_point("committed")
             return self.version(number)
         finally:
             if staging.exists():
@@ -470,17 +369,3 @@ class GuidanceStore:
         known = {str(v.number) for v in versions}
         found.extend(f"orphan directory {p}" for p in self.versions_dir.iterdir() if p.name not in known)
         return found
-
-
-def packaged_rule_files() -> dict[str, str]:
-    """The rules shipped with the installed program (knowledge/rules/*.yaml), used by versions without their own."""
-    from importlib import resources
-
-    folder = resources.files("knowledge").joinpath("rules")
-    return {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir() if f.name.endswith(".yaml")}
-
-
-def rules_changed(versions: list[VersionInfo]) -> set[int]:
-    """Numbers of the versions whose rules differ from the version numbered just before them."""
-    ordered = sorted(versions, key=lambda v: v.number)
-    return {new.number for old, new in zip(ordered, ordered[1:]) if new.rules_hash != old.rules_hash}
