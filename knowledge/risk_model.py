@@ -10,6 +10,7 @@ The shipped file is tied by a fingerprint to the training posts and the recipe; 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +22,8 @@ from knowledge.draft_model import LabelledPost, SemanticModel, posts_fingerprint
 from knowledge.embedding import REAL_MODEL_NAME, Embedder, is_real_model
 from knowledge.encoder_adapters import EncoderAdapters, shipped_adapters_path
 from knowledge.rules import CATEGORIES
+
+log = logging.getLogger(__name__)
 
 RECIPE = "lora-r8-all-linear/bce-sqrt-balanced/5-epochs/head-scale-20/precision-0.9/v1"
 HEAD_SCALE = 20.0
@@ -106,6 +109,8 @@ def load_risk_model(
         return None
     adapters = shipped_adapters(posts)
     if adapters is None:
+        # Silent, this halved the draft check's recall when training posts were added without a refit.
+        log.warning("The draft model's adapters are missing or stale (run: python -m knowledge.risk_tuning); using the linear model.")
         return None
     from knowledge.embedding import load_real_embedder
 

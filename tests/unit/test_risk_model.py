@@ -69,3 +69,15 @@ def test_the_semantic_model_sees_swear_alike_names_as_plain_names_but_insults_un
     assert names_neutralised("Happy retirement, Dick!") == "Happy retirement, Sam!"
     for insult in ("He is a total dick.", "what a knob", "Cllr Jones is a prick"):
         assert names_neutralised(insult) == insult
+
+
+def test_stale_shipped_adapters_fall_back_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Training posts added without a refit must be visible in the log: the fallback checks drafts far worse."""
+    from types import SimpleNamespace
+
+    from knowledge.embedding import REAL_MODEL_NAME
+
+    real_named = SimpleNamespace(name=REAL_MODEL_NAME)
+    with caplog.at_level("WARNING", logger="knowledge.risk_model"):
+        assert load_risk_model(real_named, "onnx", tmp_path, None, POSTS) is None  # type: ignore[arg-type]
+    assert "python -m knowledge.risk_tuning" in caplog.text
