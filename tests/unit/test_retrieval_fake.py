@@ -61,3 +61,14 @@ def test_suggestions_are_distinct_sections(document, fake_embedder):
     found = retriever.retrieve("social media do's and don'ts")
     ids = [h.section.id for h in found.suggestions()]
     assert len(ids) == len(set(ids)) and 1 <= len(ids) <= 3
+
+
+def test_only_the_tuned_encoder_gets_the_lower_lexical_weight(document, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """The base model (used while the shipped adapters are stale) keeps the weight it was calibrated with."""
+    from knowledge.embedding import REAL_MODEL_NAME
+    from knowledge.retrieval import TUNED_LEXICAL_WEIGHT, settings_for
+
+    assert settings_for(f"{REAL_MODEL_NAME}+ask-0123456789ab").lexical_weight == TUNED_LEXICAL_WEIGHT
+    assert settings_for(REAL_MODEL_NAME).lexical_weight == RetrievalSettings().lexical_weight > TUNED_LEXICAL_WEIGHT
+    retriever = Retriever(document, fake_embedder, build_index(document, fake_embedder))
+    assert retriever.settings.lexical_weight == RetrievalSettings().lexical_weight
