@@ -98,9 +98,13 @@ _ROLE_LOCAL = re.compile(
     re.I,
 )
 _GROUP_LOCAL = re.compile(r"fair|fete|club|group|society|association|friends|team|ward|residents|village|community|parish|choir|church|band|labour|tory|conservative|libdem|green|party|appeal|charity|events|info|office|trust|\bfc\b", re.I)
+# The councillor giving their own contact ("email me at", "my mobile is", "I'm on") or an organisation's.
+# "me" alone is not enough: in "stop messaging me, Lee: lee@..." the address is someone else's.
 _SELF_OR_ORG = re.compile(
-    r"\b(?:me|my|myself|cllr|councillor|office|team|line|helpline|hotline|reception|switchboard|desk|bookings?|box office|"
-    r"hall|centre|center|library|church|school|surgery|club|council|services?|shop|charity|group|organisers?|secretary|clerk)\b[^.!?\n]{0,25}$",
+    r"(?:\b(?:e-?mail|contact|call|ring|text|message|phone|reach|dm|whats-?app|write\s+to|get\s+in\s+touch\s+with|find|catch)\s+me"
+    r"|\bme\s+(?:at|on|via|direct(?:ly)?)|\b(?:i['’]?m|i\s+am)\s+on|\bmy(?:self)?"
+    r"|\b(?:cllr|councillor|office|team|line|helpline|hotline|reception|switchboard|desk|bookings?|box office|"
+    r"hall|centre|center|library|church|school|surgery|club|council|services?|shop|charity|group|organisers?|secretary|clerk))\b[^.!?\n]{0,25}$",
     re.I,
 )
 _VENUE_BEFORE = re.compile(
