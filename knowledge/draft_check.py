@@ -137,12 +137,15 @@ class DraftChecker:
         return self._merge(text, hits)
 
     def _filtered(self, rule: Rule, text: str, bounds: list[int], spans: list[tuple[int, int]]) -> list[_Hit]:
-        """Keep spans whose sentence has the rule's context and none of its exceptions."""
+        """Keep spans whose sentence, or the one before it, has the rule's context, and whose sentence has
+        none of its exceptions. (A post names its subject first: "On planning for the Greenhill bypass next
+        week. I'm backing it 100%, whatever the objectors say.")"""
         kept = []
         for start, end in spans:
             s0, s1 = sentence_of(bounds, start, end)
             sentence = text[s0:s1]
-            if rule.context and not any(c.search(sentence) for c in rule.context):
+            before = sentence_of(bounds, s0 - 1, s0 - 1)[0] if s0 > 0 else s0
+            if rule.context and not any(c.search(text[before:s1]) for c in rule.context):
                 continue
             inner = (start - s0, end - s0)
             if any(_outside(m.span(), inner) for x in rule.exceptions for m in x.finditer(sentence)):

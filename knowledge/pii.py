@@ -60,7 +60,8 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|0044\s?|\(?0)\d{2,4}\)?[
 _POSTCODE = re.compile(r"(?-i:\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b)")
 _STREET_TYPES = (
     r"Street|St|Road|Rd|Lane|Avenue|Ave|Close|Way|Drive|Court|Gardens|Crescent|Place|Terrace|Grove|Square|Hill|Row|"
-    r"Walk|Mews|Rise|View|Green|Vale|Parade|Meadows?|Fields|Chase|Croft|Gate|Wharf|Yard|Park"
+    r"Walk|Mews|Rise|View|Green|Vale|Parade|Meadows?|Fields|Chase|Croft|Gate|Wharf|Yard|Park|"
+    r"Cottages|Villas|Buildings|Mansions|Heights|Boulevard|Approach|Circle|Wynd|Orchard|Paddock|Garth|Dene"
 )
 _ADDRESS = re.compile(
     rf"(?-i:\b(?:(?:Flat|Apartment|Unit)\s+\d{{1,4}}[a-z]?,?\s+)?\d{{1,4}}[a-zA-Z]?,?\s+(?:{_NAME_WORD}\s+){{1,3}}(?:{_STREET_TYPES})\b)"
