@@ -41,8 +41,8 @@ def training_fingerprint(document: GuidanceDocument, examples: Examples) -> str:
 
 def shipped_ask_adapters() -> EncoderAdapters | None:
     """The packaged adapters when they were tuned on exactly the current examples and guidance, else None."""
-    read = read_adapters(shipped_adapters_path("ask"))
-    if read is None or read[0].purpose != "ask":
+    read = read_adapters(shipped_adapters_path("ask"), "ask")
+    if read is None:
         return None
     if read[0].fingerprint != training_fingerprint(*training_examples()):
         return None

@@ -40,6 +40,13 @@ def is_real_model(name: str) -> bool:
     return name == REAL_MODEL_NAME or name.startswith(f"{REAL_MODEL_NAME}+")
 
 
+def tuned_purpose(name: str) -> str | None:
+    """Which tuned variant an embedder is ("ask" for "...+ask-1a2b3c"; see EncoderAdapters.label), or None."""
+    if not name.startswith(f"{REAL_MODEL_NAME}+"):
+        return None
+    return name[len(REAL_MODEL_NAME) + 1 :].split("-", 1)[0]
+
+
 ENGINES = ("onnx", "torch", "sentence-transformers")
 
 

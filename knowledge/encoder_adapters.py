@@ -130,8 +130,9 @@ def write_adapters(path: Path, purpose: str, pairs: dict[str, tuple[np.ndarray, 
     os.replace(tmp, path)
 
 
-def read_adapters(path: Path) -> tuple[EncoderAdapters, dict[str, np.ndarray]] | None:
-    """The adapters in `path` and the file's other arrays, or None when it is missing or unreadable."""
+def read_adapters(path: Path, purpose: str | None = None) -> tuple[EncoderAdapters, dict[str, np.ndarray]] | None:
+    """The adapters in `path` and the file's other arrays, or None when it is missing, unreadable or (with
+    `purpose`) made for the other tuned encoder: neither may run on the other's file."""
     try:
         with np.load(path) as data:
             pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -142,6 +143,7 @@ def read_adapters(path: Path) -> tuple[EncoderAdapters, dict[str, np.ndarray]] |
                     pairs[name] = (data[key], data[f"up|{name}"])
                 elif kind not in ("up", "fingerprint", "purpose"):
                     extra[key] = data[key]
-            return EncoderAdapters(str(data["purpose"]), pairs, str(data["fingerprint"]), path), extra
+            adapters = EncoderAdapters(str(data["purpose"]), pairs, str(data["fingerprint"]), path)
     except (OSError, ValueError, KeyError):
         return None
+    return None if purpose is not None and adapters.purpose != purpose else (adapters, extra)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.embedding import Embedder
+from knowledge.embedding import Embedder, tuned_purpose
 from knowledge.index import PassageIndex, index_text
 from knowledge.lexical import LexicalIndex
 from knowledge.model import GuidanceDocument, Passage, Section
@@ -50,7 +50,7 @@ TUNED_LEXICAL_WEIGHT = 0.4
 def settings_for(embedder_name: str) -> RetrievalSettings:
     """Weights calibrated for this encoder: the tuned one ("...+ask-<label>") leans less on BM25; any other
     (the base model while the shipped adapters are stale, the unit tests' hashing fake) keeps 0.55."""
-    tuned = "+ask-" in embedder_name
+    tuned = tuned_purpose(embedder_name) == "ask"
     return RetrievalSettings(lexical_weight=TUNED_LEXICAL_WEIGHT) if tuned else RetrievalSettings()
 
 

@@ -86,8 +86,8 @@ def write_adapters(
 
 def read_adapters(path: Path) -> RiskAdapters | None:
     """The adapters in `path`, or None when the file is missing, unreadable or has no head (the check then falls back)."""
-    read = encoder_adapters.read_adapters(path)
-    if read is None or read[0].purpose != "risk" or not {"head_weights", "head_bias", "thresholds"} <= read[1].keys():
+    read = encoder_adapters.read_adapters(path, "risk")
+    if read is None or not {"head_weights", "head_bias", "thresholds"} <= read[1].keys():
         return None
     adapters, extra = read
     return RiskAdapters(adapters, SemanticModel(extra["head_weights"], extra["head_bias"], extra["thresholds"]))
