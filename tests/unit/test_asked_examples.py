@@ -48,6 +48,21 @@ def test_a_question_asked_like_an_example_finds_its_passage_with_no_word_in_comm
     assert found.answered and found.hits[0].passage.text == "Don't: share your passwords"
 
 
+def test_a_passage_its_examples_agree_on_beats_one_with_a_single_stray_example(fake_embedder) -> None:
+    """One odd example question that happens to match must not outvote a passage whose examples agree."""
+    document = parse_markdown(GUIDANCE)
+    question = "kestrel nest pond photos"
+    stray = ("share your passwords", (question, "council tax bands rota", "mileage claim form deadline"))
+    agreeing = ("credit other people", ("kestrel nest pond photos from a birder", "kestrel nest pond photos by a neighbour"))
+    examples = resolve(document, (AskedEntry(*stray), AskedEntry(*agreeing)))
+    index = build_index(document, fake_embedder, examples)
+    dense = index.similarities(fake_embedder.encode([question])[0]).dense
+    texts = [p.text for p in document.passages]
+    assert dense[texts.index("Do: credit other people's work")] > dense[texts.index("Don't: share your passwords")]
+    alone = build_index(document, fake_embedder, resolve(document, (AskedEntry("share your passwords", (question,)),)))
+    assert alone.similarities(fake_embedder.encode([question])[0]).dense[texts.index("Don't: share your passwords")] > 0.99
+
+
 def test_a_question_like_a_declined_one_is_declined_even_sharing_words_with_the_guidance(fake_embedder) -> None:
     document = parse_markdown(GUIDANCE)
     question = "how do residents object to a planning application you will decide"
