@@ -117,6 +117,8 @@ _VENUE_BEFORE = re.compile(
 _HEALTH = re.compile(
     r"\b(?:dementia|alzheimer'?s|cancer|chemo(?:therapy)?|hospice|dialysis|stroke|heart\s+attack|overdose|miscarriage|"
     r"HIV|terminal(?:ly)?\s+ill|housebound|bedbound|sectioned|mental\s+health\s+(?:crisis|problems|issues)|depression|rehab|diagnosed\s+with|"
+    r"anxiety|panic\s+attacks|PTSD|bipolar|schizophreni\w*|eating\s+disorder|self-harm(?:ing)?|suicidal|addiction|alcoholi(?:c|sm)|"
+    r"(?:benefits?|universal\s+credit|PIP|ESA)\s+(?:sanction(?:ed)?|appeal|tribunal|assessment)|"
     r"(?:in|on\s+the\s+\w+\s+ward\s+at|on\s+the\s+\w+\s+ward|admitted\s+to)\s+(?:the\s+)?(?:hospital|general|infirmary|royal)|"
     r"(?:on|claims?|claiming)\s+(?:disability\s+)?benefits|food\s+bank\s+parcels?)\b"
     r"(?!\s+(?:cafe|café|friendly|awareness|group|support|services?|charity|week|month|walk|research|nurses?|team|society|"
