@@ -7,7 +7,6 @@ listener goes on as a task that awaits `host.run(...)` and posts with the Web AP
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
