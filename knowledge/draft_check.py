@@ -12,7 +12,7 @@ differ, the nearest passage to the rule's description is quoted instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -190,7 +190,11 @@ class DraftChecker:
             s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else (0, len(text))
             if any(x.search(text) for x in self._safe_phrasings[category]):
                 continue
-            hits.extend(self._filtered(rules[category], text, bounds, [(s, e)]))
+            rule = rules[category]
+            # The model judged the whole post, so the rule's context may be anywhere in it.
+            if rule.context and not any(c.search(text) for c in rule.context):
+                continue
+            hits.extend(self._filtered(replace(rule, context=()), text, bounds, [(s, e)]))
         return hits
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:
