@@ -105,13 +105,14 @@ def resolve(document: GuidanceDocument, asked: tuple[AskedEntry, ...], declined:
 
 def unmatched_phrases(document: GuidanceDocument, asked: tuple[AskedEntry, ...]) -> tuple[str, ...]:
     """Phrases that name no single passage of this version, so their questions are not used."""
-    return tuple(entry.phrase for entry in asked if owner_of(document, entry.phrase) is None)
+    return tuple(dict.fromkeys(entry.phrase for entry in asked if owner_of(document, entry.phrase) is None))
 
 
 def dropped_examples(current: GuidanceDocument, new: GuidanceDocument, asked: tuple[AskedEntry, ...] | None = None) -> tuple[str, ...]:
     """Phrases whose example questions apply to `current` but would not apply to `new` (shown in the preview)."""
     asked = load_asked() if asked is None else asked
-    return tuple(e.phrase for e in asked if owner_of(current, e.phrase) is not None and owner_of(new, e.phrase) is None)
+    # Several entries may share a phrase (later additions file under the passage's first phrase): name it once.
+    return tuple(dict.fromkeys(e.phrase for e in asked if owner_of(current, e.phrase) is not None and owner_of(new, e.phrase) is None))
 
 
 def packaged_examples(document: GuidanceDocument, model_name: str) -> Examples:
