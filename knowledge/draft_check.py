@@ -86,7 +86,11 @@ class DraftChecker:
         self._semantic_embedder = semantic_embedder or embedder
         self._passages = {rule.id: self._resolve(rule.guidance) for rule in rules}
         self._semantic = semantic
-        self._semantic_rules = {r.category: r for r in rules if r.spec.detector == "semantic"} if semantic else {}
+        semantic_rules = [r for r in rules if r.spec.detector == "semantic"] if semantic else []
+        # A semantic rule's context is a cue the post must carry (obscene: something crude or sexual), judged
+        # on the whole post as the model reads it, so it is checked once per post, not per sentence.
+        self._semantic_cues = {r.category: r.context for r in semantic_rules}
+        self._semantic_rules = {r.category: replace(r, context=()) for r in semantic_rules}
         # A category's exceptions say what its safe phrasings look like ("I'll listen to all sides",
         # "with permission"); the semantic model, which cannot see such nuance, defers to them, and to
         # its own rule's exceptions, which name what it tends to mistake for the category.
@@ -190,11 +194,10 @@ class DraftChecker:
             s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else (0, len(text))
             if any(x.search(text) for x in self._safe_phrasings[category]):
                 continue
-            rule = rules[category]
-            # The model judged the whole post, so the rule's context may be anywhere in it.
-            if rule.context and not any(c.search(text) for c in rule.context):
+            cues = self._semantic_cues[category]
+            if cues and not any(c.search(text) for c in cues):
                 continue
-            hits.extend(self._filtered(replace(rule, context=()), text, bounds, [(s, e)]))
+            hits.extend(self._filtered(rules[category], text, bounds, [(s, e)]))
         return hits
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:
