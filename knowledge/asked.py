@@ -69,12 +69,13 @@ def load_asked() -> tuple[AskedEntry, ...]:
 def parse_asked(raw: object) -> tuple[AskedEntry, ...]:
     if not isinstance(raw, list):
         raise ValueError("asked.yaml must be a list of {passage, questions} entries")
-    entries = []
+    # Entries sharing a phrase are one entry, so previews and start-up checks see each phrase once.
+    merged: dict[str, list[str]] = {}
     for n, item in enumerate(raw, 1):
         if not isinstance(item, dict) or not str(item.get("passage", "")).strip() or not isinstance(item.get("questions"), list):
             raise ValueError(f"asked.yaml entry {n} needs a 'passage' phrase and a list of 'questions'")
-        entries.append(AskedEntry(str(item["passage"]).strip(), tuple(str(q) for q in item["questions"] if str(q).strip())))
-    return tuple(entries)
+        merged.setdefault(str(item["passage"]).strip(), []).extend(str(q) for q in item["questions"] if str(q).strip())
+    return tuple(AskedEntry(phrase, tuple(questions)) for phrase, questions in merged.items())
 
 
 def load_declined() -> tuple[str, ...]:
@@ -105,14 +106,13 @@ def resolve(document: GuidanceDocument, asked: tuple[AskedEntry, ...], declined:
 
 def unmatched_phrases(document: GuidanceDocument, asked: tuple[AskedEntry, ...]) -> tuple[str, ...]:
     """Phrases that name no single passage of this version, so their questions are not used."""
-    return tuple(dict.fromkeys(entry.phrase for entry in asked if owner_of(document, entry.phrase) is None))
+    return tuple(entry.phrase for entry in asked if owner_of(document, entry.phrase) is None)
 
 
 def dropped_examples(current: GuidanceDocument, new: GuidanceDocument, asked: tuple[AskedEntry, ...] | None = None) -> tuple[str, ...]:
     """Phrases whose example questions apply to `current` but would not apply to `new` (shown in the preview)."""
     asked = load_asked() if asked is None else asked
-    # Several entries may share a phrase (later additions file under the passage's first phrase): name it once.
-    return tuple(dict.fromkeys(e.phrase for e in asked if owner_of(current, e.phrase) is not None and owner_of(new, e.phrase) is None))
+    return tuple(e.phrase for e in asked if owner_of(current, e.phrase) is not None and owner_of(new, e.phrase) is None)
 
 
 def packaged_examples(document: GuidanceDocument, model_name: str) -> Examples:

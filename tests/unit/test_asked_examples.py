@@ -103,3 +103,16 @@ def test_a_malformed_examples_file_names_the_entry() -> None:
 
     with pytest.raises(ValueError, match="entry 2 needs a 'passage' phrase"):
         parse_asked([{"passage": "x", "questions": ["a"]}, {"questions": ["b"]}])
+
+
+def test_entries_filed_under_one_phrase_are_one_entry_so_a_preview_names_the_phrase_once() -> None:
+    entries = parse_asked(
+        [
+            {"passage": "share your passwords", "questions": ["can my team use my login"]},
+            {"passage": "no such wording", "questions": ["q"]},
+            {"passage": "share your passwords ", "questions": ["my son posts for me, ok?"]},
+        ]
+    )
+    assert [e.phrase for e in entries] == ["share your passwords", "no such wording"]
+    assert entries[0].questions == ("can my team use my login", "my son posts for me, ok?")
+    assert unmatched_phrases(parse_markdown(GUIDANCE), entries) == ("no such wording",)
