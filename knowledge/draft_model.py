@@ -134,6 +134,11 @@ def _write(path: Path, model: SemanticModel, key: str) -> None:
     os.replace(tmp, path)
 
 
+# Models fitted in this process, by fingerprint. A fit over ~3,000 posts takes ~10 s, and a process that
+# builds assistants on fresh data dirs (the test suite does, once per test) would otherwise refit each time.
+_fitted: dict[str, SemanticModel] = {}
+
+
 def load_or_train(embedder: Embedder, directory: Path | None, posts: list[LabelledPost] | None = None) -> SemanticModel | None:
     """The cached model for this embedder and training data, fitted and cached when missing."""
     posts = load_training() if posts is None else posts
@@ -143,7 +148,7 @@ def load_or_train(embedder: Embedder, directory: Path | None, posts: list[Labell
     path = directory / f"draft-model-{key}.npz" if directory is not None else None
     if path is not None and path.is_file() and (model := _read(path, key)) is not None:
         return model
-    model = train(embedder.encode([p.text for p in posts]), posts)
+    model = _fitted.get(key) or _fitted.setdefault(key, train(embedder.encode([p.text for p in posts]), posts))
     if path is not None:
         try:
             _write(path, model, key)
