@@ -148,7 +148,9 @@ def load_or_train(embedder: Embedder, directory: Path | None, posts: list[Labell
     path = directory / f"draft-model-{key}.npz" if directory is not None else None
     if path is not None and path.is_file() and (model := _read(path, key)) is not None:
         return model
-    model = _fitted.get(key) or _fitted.setdefault(key, train(embedder.encode([p.text for p in posts]), posts))
+    model = _fitted.get(key)
+    if model is None:
+        model = _fitted[key] = train(embedder.encode([p.text for p in posts]), posts)
     if path is not None:
         try:
             _write(path, model, key)
