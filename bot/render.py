@@ -31,13 +31,13 @@ def render_answer(console: Console, result: AskResult) -> None:
         if others:
             console.print(Text("Related: " + "; ".join(f"{r.title} ({r.section_id})" for r in others), style="dim"))
         return
-    body = Text(result.message)
+    notice = Text(result.message)
     if result.results:
-        body.append("\n\nDid you mean:", style="bold")
+        notice.append("\n\nDid you mean:", style="bold")
         for r in result.results:
-            body.append(f"\n • {r.title}", style="cyan")
-            body.append(f"  ({r.section_id})", style="dim")
-    console.print(Panel(body, title="Not covered by the guidance", title_align="left", border_style="yellow"))
+            notice.append(f"\n • {r.title}", style="cyan")
+            notice.append(f"  ({r.section_id})", style="dim")
+    console.print(Panel(notice, title="Not covered by the guidance", title_align="left", border_style="yellow"))
 
 
 def render_check(console: Console, draft: str, result: CheckResult) -> None:

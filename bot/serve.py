@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.host import AssistantHost
 from bot.http_api import HOST_KEY, MAX_BODY_BYTES, METRICS_KEY, OUTCOME_KEY, TOKEN_KEY, add_routes
@@ -36,9 +37,9 @@ def _route_label(request: web.Request) -> str:
     return info.canonical if info is not None else "unmatched"
 
 
-def _access_middleware(metrics: Metrics) -> Callable:  # type: ignore[type-arg]
+def _access_middleware(metrics: Metrics) -> Middleware:
     @web.middleware
-    async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
         start = time.perf_counter()
         status = 500

@@ -14,11 +14,10 @@ import hmac
 import ipaddress
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "guidance_session"
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/static/app.css", "/static/icon.svg"})
 PLATFORM_PREFIXES = ("/slack/", "/api/messages")
@@ -63,7 +62,7 @@ def token_ok(request: web.Request, token: str) -> bool:
     return bool(cookie) and hmac.compare_digest(cookie.encode(), session_value(token).encode())
 
 
-def auth_middleware(token: str | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def auth_middleware(token: str | None) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
@@ -107,7 +106,7 @@ def client_address(request: web.Request, trust_proxy: bool) -> str:
     return request.remote or "unknown"
 
 
-def rate_limit_middleware(limiter: RateLimiter, trust_proxy: bool) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def rate_limit_middleware(limiter: RateLimiter, trust_proxy: bool) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "POST" and (request.path.startswith("/api/") or request.path == "/login") and not request.path.startswith("/api/messages"):

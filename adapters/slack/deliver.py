@@ -61,7 +61,7 @@ async def send(client: AsyncWebClient, target: Target, rendered: Rendered, *, re
                     user=target.user,
                     text=rendered.text,
                     blocks=rendered.blocks,
-                    **({"thread_ts": target.thread_ts} if target.thread_ts else {}),
+                    thread_ts=target.thread_ts or None,  # the SDK drops None arguments
                 )
             except SlackApiError as exc:  # e.g. not_in_channel: the person still gets the answer, privately
                 log.info("ephemeral refused; sending a DM instead", extra={"slack_error": _code(exc)})
@@ -71,7 +71,7 @@ async def send(client: AsyncWebClient, target: Target, rendered: Rendered, *, re
                 channel=target.channel,
                 text=rendered.text,
                 blocks=rendered.blocks,
-                **({"thread_ts": target.thread_ts} if target.thread_ts else {}),
+                thread_ts=target.thread_ts or None,
             )
         elif target.user:
             await dm(client, target.user, rendered)

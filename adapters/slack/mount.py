@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -17,7 +17,7 @@ EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
 
 
-def events_handler(bolt_app: object) -> Callable[[web.Request], object]:
+def events_handler(bolt_app: object) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """One aiohttp handler for events, slash commands and interactivity; bolt verifies the signature."""
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 

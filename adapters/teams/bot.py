@@ -127,12 +127,13 @@ class GuidanceTeamsBot(TeamsActivityHandler):
                 return False
             await turn_context.send_activity(NO_UPLOADS)
             return True
+        result: OfficerResult | None
         if file is not None:
             result = await self.officer.upload(activity, file)
         else:
             result = await self.officer.command(activity, normalise_chat(strip_bot_mention(activity)))
-            if result is None:
-                return False
+        if result is None:
+            return False
         await self._send_officer_result(turn_context, result)
         return True
 
