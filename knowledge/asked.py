@@ -87,11 +87,15 @@ def load_declined() -> tuple[str, ...]:
 def owner_of(document: GuidanceDocument, phrase: str) -> int | None:
     """The index of the one passage containing `phrase`, or None when none or several do.
 
-    A list's lead-in passage repeats its first items, so it never owns a phrase one of them holds.
+    A list's lead-in passage repeats its first items, so it never owns a phrase one of them holds; it
+    owns a phrase of its own sentence ("who wrote the do's and don'ts?" is answered by "The Local
+    Government Association have produced the following Do's and Don'ts").
     """
     needle = phrase.casefold()
-    found = [i for i, p in enumerate(document.passages) if needle in p.text.casefold() and p.kind != "lead-in"]
-    return found[0] if len(found) == 1 else None
+    found = [i for i, p in enumerate(document.passages) if needle in p.text.casefold()]
+    items = [i for i in found if document.passages[i].kind != "lead-in"]
+    owners = items or found
+    return owners[0] if len(owners) == 1 else None
 
 
 def resolve(document: GuidanceDocument, asked: tuple[AskedEntry, ...], declined: tuple[str, ...] = ()) -> Examples:
