@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast bench eval clean
+.PHONY: install run test test-fast typecheck bench eval clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or run: make PYTHON=python3)"; exit 1; }
@@ -30,6 +30,12 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
+
+# Types are checked on demand, not by `make test` (a type error is not a behaviour a user sees, and the
+# suite installs nothing it does not run). Settings in pyproject.toml [tool.mypy].
+typecheck: install
+	$(BIN)/pip install --quiet "mypy>=1.10,<2" "types-PyYAML"
+	$(BIN)/mypy bot knowledge adapters
 
 bench: install
 	$(BIN)/guidance-bot bench
