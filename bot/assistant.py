@@ -10,7 +10,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from bot.contracts import AskResult, AskResultItem, CheckResult, FlagItem, IncomingMessage, Reply, SectionView
+from bot.contracts import SUGGESTIONS_LEAD, AskResult, AskResultItem, CheckResult, FlagItem, IncomingMessage, Reply, SectionView
 from bot.normalise import has_words, normalise_chat
 from bot.routing import route
 
@@ -103,7 +103,7 @@ class Assistant:
             message = f"From the guidance section \"{results[0].title}\"."
         else:
             titles = "; ".join(f"\"{r.title}\"" for r in results)
-            message = ABSTAIN_MESSAGE + (f" Did you mean: {titles}?" if titles else "")
+            message = ABSTAIN_MESSAGE + (f"{SUGGESTIONS_LEAD} {titles}?" if titles else "")
         return AskResult(question=text, answered=found.answered, results=results, guidance_version=self.guidance_version, message=message)
 
     def check(self, draft: str) -> CheckResult:

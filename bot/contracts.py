@@ -16,6 +16,10 @@ class AskResultItem(BaseModel):
     score: float
 
 
+# An unanswered question's message ends with its suggestions: "... democratic services. Did you mean: "Do"?"
+SUGGESTIONS_LEAD = " Did you mean:"
+
+
 class AskResult(BaseModel):
     """Best first. When `answered` is false the results are "did you mean" sections, not answers."""
 
@@ -24,6 +28,11 @@ class AskResult(BaseModel):
     results: list[AskResultItem]
     guidance_version: str
     message: str
+
+    @property
+    def notice(self) -> str:
+        """The message without its suggestions, for replies that list the suggested sections themselves."""
+        return self.message.split(SUGGESTIONS_LEAD)[0]
 
 
 class FlagItem(BaseModel):

@@ -31,7 +31,7 @@ def render_answer(console: Console, result: AskResult) -> None:
         if others:
             console.print(Text("Related: " + "; ".join(f"{r.title} ({r.section_id})" for r in others), style="dim"))
         return
-    notice = Text(result.message.split(" Did you mean:")[0])  # the list below names them, with their ids
+    notice = Text(result.notice)  # the list below names the suggestions, with their ids
     if result.results:
         notice.append("\n\nDid you mean:", style="bold")
         for r in result.results:

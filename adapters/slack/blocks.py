@@ -92,7 +92,7 @@ def _answer_blocks(reply: Reply) -> list[Block]:
     result = reply.ask
     assert result is not None
     if not result.answered:
-        blocks = section(escape(result.message.split(" Did you mean:")[0]))
+        blocks = section(escape(result.notice))
         if result.results:
             blocks.append(context("Did you mean one of these sections?"))
             blocks.append({"type": "actions", "elements": [button(f"Show “{r.title}”", ids.ACTION_SHOW_SECTION, r.section_id) for r in result.results[:5]]})

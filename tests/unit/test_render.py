@@ -1,4 +1,4 @@
-"""The readable terminal answer (`guidance-bot ask` without --json), rendered by the real assistant."""
+"""The readable terminal answer (`guidance-bot ask` without --json), rendered from the assistant's result."""
 
 from __future__ import annotations
 
