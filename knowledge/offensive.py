@@ -27,10 +27,13 @@ LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in wo
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off)\b",
+    r"eff off|(?:go\s+)?f\s+yourself|(?-i:f)\s+off)\b|🖕",
     re.I,
 )
-_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium"}
+# A lone "f" stands for the word it masks (lower case only: "Flat F off Mill Road" is an address), and the
+# raised middle finger is the gesture itself.
+_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium"}
+_PHRASE_TIER |= {p: "high" for p in ("f off", "f yourself", "go f yourself")}
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
