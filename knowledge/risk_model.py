@@ -32,6 +32,13 @@ THRESHOLD_FOLDS = 5
 # model's probabilities are sharper, and 0.97 over training posts full of deliberately near-miss clean
 # ones set thresholds of 0.97-1.0 that left most of its gain unused. 0.9 is the issue's own precision bar.
 TARGET_PRECISION = 0.9
+# Raised where 0.9 let the model flag the near-misses a category's rules are written to leave alone (their
+# negative examples: "My grandson helped me set up this page", "Is it a yes from me for the quiz team?",
+# "The new play area is far too small for the number of children"): for each, the lowest target in steps
+# of 0.01 at which the whole check flags none of them (measured 2026-11-26 on the 4,260-post refit). A
+# false flag on a clean post fails the issue outright; a missed one costs recall. Re-derived without a
+# refit: python -m knowledge.risk_tuning --thresholds-only.
+RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "bullying_discrimination": 0.91, "password_sharing": 0.95}
 
 
 @dataclass(frozen=True)
@@ -53,13 +60,24 @@ def labels_matrix(posts: list[LabelledPost]) -> np.ndarray:
     return np.array([[c in p.labels for c in CATEGORIES] for p in posts], dtype=np.float32)
 
 
+def precision_target(category: str) -> float:
+    return RAISED_PRECISION.get(category, TARGET_PRECISION)
+
+
 def thresholds_for(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Per category, the lowest out-of-fold probability at which predictions reach the target precision."""
-    return np.array([threshold_for(y[:, j].astype(int), scores[:, j], TARGET_PRECISION) for j in range(y.shape[1])], dtype=np.float32)
+    """Per category, the lowest out-of-fold probability at which predictions reach its target precision."""
+    return np.array([threshold_for(y[:, j].astype(int), scores[:, j], precision_target(c)) for j, c in enumerate(CATEGORIES)], dtype=np.float32)
+
+
+def weights_fingerprint(posts: list[LabelledPost]) -> str:
+    """What the weights depend on: the posts and the recipe, not the precision targets."""
+    return posts_fingerprint(f"{RECIPE}|{REAL_MODEL_NAME}", posts, 24)
 
 
 def training_fingerprint(posts: list[LabelledPost]) -> str:
-    return posts_fingerprint(f"{RECIPE}|{REAL_MODEL_NAME}|{TARGET_PRECISION}", posts, 24)
+    """What the whole file depends on: the weights' inputs and the targets its thresholds were set for."""
+    targets = ",".join(f"{precision_target(c)}" for c in CATEGORIES)
+    return posts_fingerprint(f"{RECIPE}|{REAL_MODEL_NAME}|{targets}", posts, 24)
 
 
 def write_adapters(
@@ -70,8 +88,10 @@ def write_adapters(
     thresholds: np.ndarray,
     fingerprint: str,
     out_of_fold: np.ndarray,
+    weights_for: str,
 ) -> None:
-    """`out_of_fold` (posts x categories) is kept beside the weights so thresholds can be re-derived and audited."""
+    """`out_of_fold` (posts x categories) is kept beside the weights so thresholds can be re-derived and audited;
+    `weights_for` (a `weights_fingerprint`) says which posts they belong to."""
     encoder_adapters.write_adapters(
         path,
         "risk",
@@ -81,6 +101,7 @@ def write_adapters(
         head_bias=head_bias.astype(np.float32),
         thresholds=thresholds.astype(np.float32),
         out_of_fold=out_of_fold.astype(np.float16),
+        weights_fingerprint=np.array(weights_for),
     )
 
 

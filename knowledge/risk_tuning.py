@@ -1,4 +1,4 @@
-"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (about 15 minutes).
+"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (about 70 minutes).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
@@ -13,6 +13,7 @@ nothing here runs when the bot serves.
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from knowledge.risk_model import (
     labels_matrix,
     thresholds_for,
     training_fingerprint,
+    weights_fingerprint,
     write_adapters,
 )
 
@@ -77,7 +79,45 @@ def _predict(fitted: tuple[Any, Any, Any, Any], texts: list[str]) -> np.ndarray:
         return np.concatenate([torch.sigmoid(head(pooled(texts[i : i + 32]) * HEAD_SCALE)).numpy() for i in range(0, len(texts), 32)])
 
 
+def rethreshold() -> None:
+    """Re-derive the shipped file's thresholds from its stored out-of-fold predictions: seconds, not a refit.
+
+    The weights do not depend on the precision targets, so only the thresholds and the fingerprint change.
+    Refused when the posts changed since the fit (the weights would be stale too)."""
+    from knowledge import encoder_adapters
+
+    posts = load_training()
+    path = shipped_adapters_path("risk")
+    read = encoder_adapters.read_adapters(path, "risk")
+    if read is None or "out_of_fold" not in read[1]:
+        raise SystemExit(f"{path}: no stored out-of-fold predictions; run a full refit")
+    adapters, extra = read
+    fitted_on = str(extra["weights_fingerprint"]) if "weights_fingerprint" in extra else None
+    if fitted_on is not None and fitted_on != weights_fingerprint(posts):
+        raise SystemExit("the training posts changed since the fit: run a full refit (python -m knowledge.risk_tuning)")
+    out_of_fold = extra["out_of_fold"].astype(np.float32)
+    if out_of_fold.shape[0] != len(posts):
+        raise SystemExit("the stored predictions do not match the training posts: run a full refit")
+    thresholds = thresholds_for(labels_matrix(posts), out_of_fold)
+    write_adapters(
+        path,
+        adapters.pairs,
+        extra["head_weights"],
+        extra["head_bias"],
+        thresholds,
+        training_fingerprint(posts),
+        out_of_fold,
+        weights_fingerprint(posts),
+    )
+    print(f"rewrote {path}: thresholds {np.round(thresholds, 2).tolist()}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (about 70 minutes on two cores).")
+    parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
+    if parser.parse_args().thresholds_only:
+        rethreshold()
+        return
     import torch
 
     torch.set_num_threads(2)
@@ -103,6 +143,7 @@ def main() -> None:
         thresholds,
         training_fingerprint(posts),
         out_of_fold,
+        weights_fingerprint(posts),
     )
     print(f"wrote {path} ({RECIPE}): thresholds {np.round(thresholds, 2).tolist()}")
 

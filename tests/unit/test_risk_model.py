@@ -9,17 +9,19 @@ import pytest
 
 from knowledge.draft_model import LabelledPost
 from knowledge.embedding import HashingEmbedder
-from knowledge.risk_model import load_risk_model, read_adapters, training_fingerprint, write_adapters
+from knowledge import risk_model, risk_tuning
+from knowledge.risk_model import labels_matrix, load_risk_model, read_adapters, thresholds_for, training_fingerprint, weights_fingerprint, write_adapters
 
 torch = pytest.importorskip("torch")
 
 POSTS = [LabelledPost("He is a crook.", frozenset({"defamation"})), LabelledPost("Lovely day.", frozenset())]
 
 
-def _written(path: Path, fingerprint: str = "f" * 24) -> Path:
+def _written(path: Path, fingerprint: str = "f" * 24, weights_for: str = "w" * 24, out_of_fold: np.ndarray | None = None) -> Path:
     rng = np.random.default_rng(0)
     pairs = {"layer.weight": (rng.normal(size=(2, 4)), rng.normal(size=(3, 2)))}
-    write_adapters(path, pairs, rng.normal(size=(8, 3)), np.zeros(8), np.full(8, 0.9), fingerprint, np.zeros((2, 8)))
+    oof = np.zeros((2, 8)) if out_of_fold is None else out_of_fold
+    write_adapters(path, pairs, rng.normal(size=(8, 3)), np.zeros(8), np.full(8, 0.9), fingerprint, oof, weights_for)
     return path
 
 
@@ -81,3 +83,40 @@ def test_stale_shipped_adapters_fall_back_with_a_warning(tmp_path: Path, caplog:
     with caplog.at_level("WARNING", logger="knowledge.risk_model"):
         assert load_risk_model(real_named, "onnx", tmp_path, None, POSTS) is None  # type: ignore[arg-type]
     assert "python -m knowledge.risk_tuning" in caplog.text
+
+
+def test_the_fingerprint_follows_the_precision_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New targets mean new thresholds, so the shipped file is stale until they are re-derived."""
+    before = training_fingerprint(POSTS)
+    monkeypatch.setitem(risk_model.RAISED_PRECISION, "defamation", 0.99)
+    assert training_fingerprint(POSTS) != before
+    assert weights_fingerprint(POSTS) == weights_fingerprint(POSTS)
+
+
+def _shipped_here(monkeypatch: pytest.MonkeyPatch, path: Path, posts: list[LabelledPost]) -> None:
+    monkeypatch.setattr(risk_tuning, "shipped_adapters_path", lambda purpose: path)
+    monkeypatch.setattr(risk_tuning, "load_training", lambda: posts)
+
+
+def test_thresholds_are_re_derived_from_the_stored_predictions_without_touching_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    oof = np.array([[0.8] + [0.1] * 7, [0.3] * 8], dtype=np.float32)
+    path = _written(tmp_path / "risk.npz", weights_for=weights_fingerprint(POSTS), out_of_fold=oof)
+    before = read_adapters(path)
+    _shipped_here(monkeypatch, path, POSTS)
+    risk_tuning.rethreshold()
+    after = read_adapters(path)
+    assert before is not None and after is not None
+    assert after.encoder.fingerprint == training_fingerprint(POSTS)  # current again: the check will use it
+    assert after.semantic.thresholds.tolist() == pytest.approx(thresholds_for(labels_matrix(POSTS), oof).tolist(), abs=1e-3)
+    assert after.semantic.thresholds[0] == pytest.approx(0.8, abs=1e-3)  # the one crook post sets defamation's
+    assert np.array_equal(after.semantic.weights, before.semantic.weights)
+    assert all(np.array_equal(after.encoder.pairs[k][0], before.encoder.pairs[k][0]) for k in before.encoder.pairs)
+
+
+def test_re_deriving_thresholds_is_refused_when_the_posts_changed_since_the_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _written(tmp_path / "risk.npz", weights_for=weights_fingerprint(POSTS[:1]))
+    stored = path.read_bytes()
+    _shipped_here(monkeypatch, path, POSTS)
+    with pytest.raises(SystemExit, match="changed since the fit"):
+        risk_tuning.rethreshold()
+    assert path.read_bytes() == stored
