@@ -27,7 +27,7 @@ LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in wo
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off|(?:go\s+)?f\s+yourself|(?-i:f)\s+off)\b|🖕",
+    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off))\b|🖕",
     re.I,
 )
 # A lone "f" stands for the word it masks (lower case only: "Flat F off Mill Road" is an address), and the

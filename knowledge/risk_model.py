@@ -39,6 +39,8 @@ TARGET_PRECISION = 0.9
 # false flag on a clean post fails the issue outright; a missed one costs recall. Re-derived without a
 # refit: python -m knowledge.risk_tuning --thresholds-only.
 RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "bullying_discrimination": 0.91, "password_sharing": 0.95}
+if not RAISED_PRECISION.keys() <= set(CATEGORIES):
+    raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
 
 
 @dataclass(frozen=True)

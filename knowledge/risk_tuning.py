@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.draft_model import LabelledPost, load_training
-from knowledge.embedding import model_directory
+from knowledge.draft_model import LabelledPost, load_training, posts_fingerprint
+from knowledge.embedding import REAL_MODEL_NAME, model_directory
 from knowledge.encoder_adapters import adapted_model, mean_pooled, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.risk_model import (
     HEAD_SCALE,
     RECIPE,
+    TARGET_PRECISION,
     THRESHOLD_FOLDS,
     labels_matrix,
     thresholds_for,
@@ -92,12 +93,13 @@ def rethreshold() -> None:
     if read is None or "out_of_fold" not in read[1]:
         raise SystemExit(f"{path}: no stored out-of-fold predictions; run a full refit")
     adapters, extra = read
-    fitted_on = str(extra["weights_fingerprint"]) if "weights_fingerprint" in extra else None
-    if fitted_on is not None and fitted_on != weights_fingerprint(posts):
+    if "weights_fingerprint" in extra:
+        current = str(extra["weights_fingerprint"]) == weights_fingerprint(posts)
+    else:  # written before the weights had their own fingerprint: the whole file's, with the single 0.9 target
+        current = adapters.fingerprint == posts_fingerprint(f"{RECIPE}|{REAL_MODEL_NAME}|{TARGET_PRECISION}", posts, 24)
+    if not current:
         raise SystemExit("the training posts changed since the fit: run a full refit (python -m knowledge.risk_tuning)")
     out_of_fold = extra["out_of_fold"].astype(np.float32)
-    if out_of_fold.shape[0] != len(posts):
-        raise SystemExit("the stored predictions do not match the training posts: run a full refit")
     thresholds = thresholds_for(labels_matrix(posts), out_of_fold)
     write_adapters(
         path,
@@ -131,6 +133,7 @@ def main() -> None:
         fitted = _fit([posts[i] for i in kept], seed=fold)
         out_of_fold[held] = _predict(fitted, [posts[i].text for i in held])
         print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
+    out_of_fold = out_of_fold.astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
     thresholds = thresholds_for(y, out_of_fold)
     _, head, _, adapters = _fit(posts, seed=0)
     pairs = trained_pairs(adapters)

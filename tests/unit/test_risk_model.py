@@ -87,10 +87,10 @@ def test_stale_shipped_adapters_fall_back_with_a_warning(tmp_path: Path, caplog:
 
 def test_the_fingerprint_follows_the_precision_targets(monkeypatch: pytest.MonkeyPatch) -> None:
     """New targets mean new thresholds, so the shipped file is stale until they are re-derived."""
-    before = training_fingerprint(POSTS)
+    before, weights_before = training_fingerprint(POSTS), weights_fingerprint(POSTS)
     monkeypatch.setitem(risk_model.RAISED_PRECISION, "defamation", 0.99)
     assert training_fingerprint(POSTS) != before
-    assert weights_fingerprint(POSTS) == weights_fingerprint(POSTS)
+    assert weights_fingerprint(POSTS) == weights_before  # the weights need no refit for new targets
 
 
 def _shipped_here(monkeypatch: pytest.MonkeyPatch, path: Path, posts: list[LabelledPost]) -> None:
@@ -110,7 +110,52 @@ def test_thresholds_are_re_derived_from_the_stored_predictions_without_touching_
     assert after.semantic.thresholds.tolist() == pytest.approx(thresholds_for(labels_matrix(POSTS), oof).tolist(), abs=1e-3)
     assert after.semantic.thresholds[0] == pytest.approx(0.8, abs=1e-3)  # the one crook post sets defamation's
     assert np.array_equal(after.semantic.weights, before.semantic.weights)
-    assert all(np.array_equal(after.encoder.pairs[k][0], before.encoder.pairs[k][0]) for k in before.encoder.pairs)
+    assert all(np.array_equal(after.encoder.pairs[k][i], before.encoder.pairs[k][i]) for k in before.encoder.pairs for i in (0, 1))
+    risk_tuning.rethreshold()  # and again: the weights' own fingerprint survived the rewrite
+
+
+CROOKS = [
+    LabelledPost("He is a crook.", frozenset({"defamation"})),
+    LabelledPost("Lovely day.", frozenset()),
+    LabelledPost("She is a thief.", frozenset({"defamation"})),
+]
+
+
+def test_a_raised_precision_target_raises_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ranked by score: crook 0.9 (right), lovely day 0.7 (wrong), thief 0.6 (right): precision 1.0, 0.5, 0.67.
+    oof = np.zeros((3, 8), dtype=np.float32)
+    oof[:, 0] = [0.9, 0.7, 0.6]
+    path = _written(tmp_path / "risk.npz", weights_for=weights_fingerprint(CROOKS), out_of_fold=oof)
+    _shipped_here(monkeypatch, path, CROOKS)
+    monkeypatch.setitem(risk_model.RAISED_PRECISION, "defamation", 0.6)
+    risk_tuning.rethreshold()
+    lenient = read_adapters(path)
+    monkeypatch.delitem(risk_model.RAISED_PRECISION, "defamation")  # back to 0.9
+    risk_tuning.rethreshold()
+    strict = read_adapters(path)
+    assert lenient is not None and strict is not None
+    assert lenient.semantic.thresholds[0] == pytest.approx(0.6, abs=1e-3)
+    assert strict.semantic.thresholds[0] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_a_file_from_before_the_weights_fingerprint_is_re_derived_only_for_the_posts_it_was_fitted_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge import encoder_adapters
+    from knowledge.draft_model import posts_fingerprint
+    from knowledge.embedding import REAL_MODEL_NAME
+
+    legacy = posts_fingerprint(f"{risk_model.RECIPE}|{REAL_MODEL_NAME}|{risk_model.TARGET_PRECISION}", POSTS, 24)
+    rng = np.random.default_rng(0)
+    path = tmp_path / "risk.npz"
+    pairs = {"layer.weight": (rng.normal(size=(2, 4)), rng.normal(size=(3, 2)))}
+    extra = {"head_weights": rng.normal(size=(8, 3)), "head_bias": np.zeros(8), "thresholds": np.full(8, 0.9), "out_of_fold": np.zeros((2, 8))}
+    encoder_adapters.write_adapters(path, "risk", pairs, legacy, **extra)
+    relabelled = [POSTS[0], LabelledPost("Lovely day.", frozenset({"obscene"}))]  # same count, new label
+    _shipped_here(monkeypatch, path, relabelled)
+    with pytest.raises(SystemExit, match="changed since the fit"):
+        risk_tuning.rethreshold()
+    _shipped_here(monkeypatch, path, POSTS)
+    risk_tuning.rethreshold()
+    assert read_adapters(path) is not None and read_adapters(path).encoder.fingerprint == training_fingerprint(POSTS)
 
 
 def test_re_deriving_thresholds_is_refused_when_the_posts_changed_since_the_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
