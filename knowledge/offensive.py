@@ -32,8 +32,8 @@ _PHRASES = re.compile(
 )
 # A lone "f" stands for the word it masks (lower case only: "Flat F off Mill Road" is an address), and the
 # raised middle finger is the gesture itself.
-_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium"}
-_PHRASE_TIER |= {p: "high" for p in ("f off", "f yourself", "go f yourself")}
+_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
+                "f off": "high", "f yourself": "high", "go f yourself": "high"}
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())

@@ -20,7 +20,7 @@ import numpy as np
 
 from knowledge.draft_model import LabelledPost, load_training, posts_fingerprint
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
-from knowledge.encoder_adapters import adapted_model, mean_pooled, shipped_adapters_path, trained_pairs, warmup_then_decay
+from knowledge.encoder_adapters import adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.risk_model import (
     HEAD_SCALE,
     RECIPE,
@@ -85,11 +85,9 @@ def rethreshold() -> None:
 
     The weights do not depend on the precision targets, so only the thresholds and the fingerprint change.
     Refused when the posts changed since the fit (the weights would be stale too)."""
-    from knowledge import encoder_adapters
-
     posts = load_training()
     path = shipped_adapters_path("risk")
-    read = encoder_adapters.read_adapters(path, "risk")
+    read = read_adapters(path, "risk")
     if read is None or "out_of_fold" not in read[1]:
         raise SystemExit(f"{path}: no stored out-of-fold predictions; run a full refit")
     adapters, extra = read
