@@ -35,12 +35,12 @@ class RetrievalSettings:
     # off-topic ones only this check declines sit below -0.15: -0.075 is the middle of that gap.
     scope_margin: float = -0.075
     # Recalibrated whenever the retrieval encoder is refit or the declined examples change, on the
-    # development sets (shared dev, extra, blind1). With 474 declined examples (80 of them close to the
+    # development sets (shared dev, extra, blind1). With 534 declined examples (80 of them close to the
     # guidance's own words: the council's logo on a Facebook banner, a council phone with WhatsApp on it)
-    # and the encoder refit on 1,617 questions, in-scope questions reach -0.001 ("Can I use my personal
-    # Facebook for council stuff?") and out-of-scope ones start at +0.097: 0.05 is the middle. Earlier
+    # and the encoder refit on 2,061 questions, in-scope questions reach +0.022 ("Can I use my personal
+    # Facebook for council stuff?") and out-of-scope ones start at +0.094: 0.06 is the middle. Earlier
     # calibrations are in the README ("What each change was chosen on").
-    declined_margin: float = 0.05
+    declined_margin: float = 0.06
     top_k: int = 3
 
 
