@@ -21,7 +21,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 QUESTION_SETS = [SHARED / "eval" / "dev-questions.jsonl", DATA / "questions-extra.jsonl", DATA / "questions-blind1.jsonl"]
 DRAFT_SETS = [SHARED / "eval" / "dev-drafts.jsonl", DATA / "drafts-blind1.jsonl", DATA / "drafts-blind2.jsonl"]
 # tests/data/heldout/ holds sets that are measured (README), so they assert nothing: blind20-22 are held
-# out. blind2-19 were held out until they became training data (their questions in asked.yaml, blind2-13's
+# out. blind2-19 were held out until they became training data (their questions in asked.yaml, blind3-13's
 # drafts in posts-g, -h and -i, blind14-19's in pending/posts-k for the next refit).
 
 
