@@ -37,7 +37,8 @@ TARGET_PRECISION = 0.9
 # "The new play area is far too small for the number of children"): for each, the lowest target in steps
 # of 0.01 at which the whole check flags none of them (measured 2026-11-26 on the 4,260-post refit). A
 # false flag on a clean post fails the issue outright; a missed one costs recall. Re-derived without a
-# refit: python -m knowledge.risk_tuning --thresholds-only.
+# refit: python -m knowledge.risk_tuning --thresholds-only. The 4,860-post refit scored the first two
+# above any usable target (0.98), so the rules' safe phrasings excuse those shapes instead.
 RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "bullying_discrimination": 0.91, "password_sharing": 0.95}
 if not RAISED_PRECISION.keys() <= set(CATEGORIES):
     raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
