@@ -12,6 +12,7 @@ differ, the nearest passage to the rule's description is quoted instead.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -61,7 +62,9 @@ def _outside(span: tuple[int, int], inner: tuple[int, int]) -> bool:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and not text[start].isalnum():
+    """The span without leading spaces and punctuation or trailing separators. Symbols stay: an evidence
+    span that is only "🖕" is the evidence, not an empty span to drop."""
+    while start < end and (text[start].isspace() or unicodedata.category(text[start])[0] == "P"):
         start += 1
     while end > start and text[end - 1] in " \t\n,;:-–":
         end -= 1

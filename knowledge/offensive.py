@@ -18,22 +18,22 @@ _TIERS = {
         motherfuckers motherfucking clusterfuck clusterfucks mindfuck fuckup fuckups fuckery cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
         knobheads dickhead dickheads dick dicks cock cocks prick pricks bastard bastards fanny minge clunge pussy
         cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
-    "medium": """shit shits shite shitty shitting shithead shitheads shitshow bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged bollocksed wankfest
+    "medium": """shit shits shite shitty shitting shithead shitheads shitshow shitfest shitfaced bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged bollocksed wankfest
         bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
         tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte""",
-    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking effing frigging ffs wtf sod",
+    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking effing frig frigging ffs wtf wtaf omfg fml sod",
 }
 LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off))\b|🖕",
+    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up)\b|🖕|\b(?:kiss|kick|up)\s+(?:my|your|his|her|their)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
 # A lone "f" stands for the word it masks (lower case only: "Flat F off Mill Road" is an address), and the
 # raised middle finger is the gesture itself.
 _PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
-                "f off": "high", "f yourself": "high", "go f yourself": "high"}
+                "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high"}
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
