@@ -62,10 +62,16 @@ def _outside(span: tuple[int, int], inner: tuple[int, int]) -> bool:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without leading spaces and punctuation or trailing separators. Symbols stay: an evidence
-    span that is only "🖕" is the evidence, not an empty span to drop."""
-    while start < end and (text[start].isspace() or unicodedata.category(text[start])[0] == "P"):
-        start += 1
+    """The span from its first letter or digit, without trailing separators. A span with none ("🖕🏻", the
+    gesture itself) keeps its visible characters rather than becoming empty and dropping the flag."""
+    first = start
+    while first < end and not text[first].isalnum():
+        first += 1
+    if first == end:
+        while start < end and (text[start].isspace() or unicodedata.category(text[start]) in ("Cf", "Zs")):
+            start += 1
+    else:
+        start = first
     while end > start and text[end - 1] in " \t\n,;:-–":
         end -= 1
     return start, end
@@ -185,7 +191,8 @@ class DraftChecker:
         if not flagged:
             return []
         starts = [0] + bounds[:-1]
-        sentences = [(s, e) for s, e in zip(starts, bounds) if text[s:e].strip()]
+        # A line of only emoji is not a sentence to blame (and would leave no words to underline).
+        sentences = [(s, e) for s, e in zip(starts, bounds) if any(ch.isalnum() for ch in text[s:e])] or [(0, len(text))]
         by_sentence = (
             self._semantic.probabilities(self._semantic_embedder.encode([names_neutralised(text[s:e].strip()) for s, e in sentences]))
             if len(sentences) > 1

@@ -125,7 +125,7 @@ _HEALTH = re.compile(
     r"action|champions?|fund|appeal|screening|unit|centre|center))",
     re.I,
 )
-_LIVES = re.compile(r"\b(?:lives?|living|lived|home|house|owner|owners|occupants?|family|household|resides)\b(?:\s+\w+){0,2}\s*(?:at|of|on|in|is)?\s*$|\b(?:at\s+home|home\s+address|lives\s+at)\s*:\s*$", re.I)
+_LIVES = re.compile(r"\b(?:lives?|living|lived|home|house|owner|owners|occupants?|family|household|resides)\b(?:\s+\w+){0,2}\s*(?:at|of|on|in|is)?\s*$", re.I)
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)(?<!\bCllr)[.!?]+(?=\s)|\n")
 
 
