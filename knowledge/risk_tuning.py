@@ -1,4 +1,4 @@
-"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~52 min at 4,860 posts).
+"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~66 min at 6,020 posts on 2 cores).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
