@@ -201,7 +201,7 @@ class DraftChecker:
         hits: list[_Hit] = []
         for category in flagged:
             column = CATEGORIES.index(category)
-            s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else (0, len(text))
+            s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else sentences[0]
             if any(x.search(text) for x in self._safe_phrasings[category]):
                 continue
             cues = self._semantic_cues[category]

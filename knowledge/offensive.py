@@ -27,13 +27,15 @@ LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in wo
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up)\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+(?-i:a)[*$]{2,}(?!\w)",
+    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up)\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
-# A lone "f" stands for the word it masks (lower case only: "Flat F off Mill Road" is an address), and the
-# raised middle finger is the gesture itself.
+# A lone "f" stands for the word it masks: in "f off" and "f yourself" only in lower case ("Flat F off Mill
+# Road" is an address), in "go f yourself" and "shut the f up" in any case. The raised middle finger is the
+# gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
 _PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
-                "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high"}
+                "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
+                "a**": "medium"}
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
@@ -185,7 +187,7 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     taken: set[int] = set()
     for m in _PHRASES.finditer(text):
         phrase = re.sub(r"\s+", " ", m.group().lower())
-        phrase = "🖕" if phrase.startswith("🖕") else phrase  # any skin tone
+        phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else phrase
         if _is_name_or_place(text, m.start(), m.end(), phrase.replace("-", " ")):
             continue
         hits.append(OffensiveHit(m.start(), m.end(), m.group(), phrase, _PHRASE_TIER.get(phrase, "low"), "lexicon"))

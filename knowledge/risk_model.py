@@ -37,12 +37,12 @@ TARGET_PRECISION = 0.9
 # "The new play area is far too small for the number of children"): for each, the lowest target in steps
 # of 0.01 at which the whole check flags none of them (measured 2026-11-26 on the 4,260-post refit). A
 # false flag on a clean post fails the issue outright; a missed one costs recall. Re-derived without a
-# refit: python -m knowledge.risk_tuning --thresholds-only. The 4,860-post refit scored the first two
-# above any usable target (0.98), so the rules' safe phrasings excuse those shapes instead, and the
-# 6,020-post refit the third (0.97), so the bullying model's safe phrasings excuse a place too small for
-# its users. Password sharing 0.95 -> 0.96 on that refit: at 0.95 it flagged "The council's comms team
-# runs the official council page; this one is my own" and a blind1 post sharing a constituent's e-mail
-# (0.624 against 0.615); out-of-fold recall 0.968 -> 0.962.
+# refit: python -m knowledge.risk_tuning --thresholds-only. The 4,860-post refit scored the password and
+# bias examples above any usable target (0.98), so the rules' safe phrasings excuse those shapes instead;
+# the 6,020-post refit needed 0.97 for the bullying one, so the bullying model's safe phrasings excuse a
+# place too small for its users. Password sharing 0.95 -> 0.96 on that refit, chosen on a rule's clean
+# example ("The council's comms team runs the official council page; this one is my own") and on a
+# blind1 draft, a development set (0.624 against 0.615); out-of-fold recall 0.968 -> 0.962.
 RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "bullying_discrimination": 0.91, "password_sharing": 0.96}
 if not RAISED_PRECISION.keys() <= set(CATEGORIES):
     raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
