@@ -182,6 +182,8 @@ class DraftChecker:
 
         The model was trained on whole posts, so it judges the whole post (one encode, ~10 ms); only
         when it flags something are the sentences encoded, to point at the one most likely to blame.
+        The category's safe phrasings excuse the flag only when they are in that sentence: "Nobody asked
+        me, but..." does not excuse an insult in the next one.
         """
         rules = {c: r for c, r in self._semantic_rules.items() if c not in already}
         if not rules or self._semantic is None or len(text.split()) < 3:
@@ -202,7 +204,7 @@ class DraftChecker:
         for category in flagged:
             column = CATEGORIES.index(category)
             s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else sentences[0]
-            if any(x.search(text) for x in self._safe_phrasings[category]):
+            if any(x.search(text[s:e]) for x in self._safe_phrasings[category]):
                 continue
             cues = self._semantic_cues[category]
             if cues and not any(c.search(text) for c in cues):
