@@ -58,8 +58,10 @@ def _blank_controls(text: str) -> str:
 def validate_question(question: str) -> str:
     """The question as plain text, or InputError naming what is wrong (cheap: no model needed)."""
     text = normalise_chat(question)
-    if not text or not has_words(text):
+    if not text:
         raise InputError("The question is empty: type a question about using social media as a councillor.")
+    if not has_words(text):
+        raise InputError("The question has no words, only emoji or symbols: type a question about using social media as a councillor.")
     if len(text) > MAX_QUESTION_CHARS:
         raise InputError(
             f"The question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
@@ -69,8 +71,10 @@ def validate_question(question: str) -> str:
 
 
 def validate_draft(draft: str) -> None:
-    if not draft.strip() or not has_words(draft):
+    if not draft.strip():
         raise InputError("The draft is empty: paste the text of the post you want checked.")
+    if not has_words(draft):
+        raise InputError("The draft has no words to check, only emoji or symbols: paste the text of the post you want checked.")
     if len(draft) > MAX_DRAFT_CHARS:
         raise InputError(
             f"The draft is {len(draft):,} characters long; the limit is {MAX_DRAFT_CHARS:,}. Check it in parts."

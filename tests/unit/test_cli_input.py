@@ -22,7 +22,8 @@ def run(args: list[str], stdin: bytes = b"", tmp_path=None) -> subprocess.Comple
     [
         (["ask", ""], b"", b"empty"),
         (["ask", "   "], b"", b"empty"),
-        (["ask", "\U0001f389\U0001f44d"], b"", b"empty"),
+        (["ask", "\U0001f389\U0001f44d"], b"", b"only emoji"),
+        (["check", "-"], "\U0001f595 \U0001f595".encode(), b"only emoji"),
         (["ask", "x" * 50_000], b"", b"limit"),
         (["check", "-"], b"   \n", b"empty"),
         (["check", "-"], b"a" * 50_000, b"limit"),
