@@ -20,14 +20,23 @@ _TIERS = {
         cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
     "medium": """shit shits shite shitty shitting shithead shitheads shitshow shitfest shitfaced bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged bollocksed wankfest
         bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
-        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte""",
-    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking effing frigging ffs wtf wtaf omfg sod",
+        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte bollox pisshead pissheads""",
+    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking feckin effing frigging ffs wtf wtaf omfg sod",
 }
 LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up)\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|"
+    r"jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)\s+off|jerk(?:s|ing)\s+off)\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    re.I,
+)
+# Rude gestures described in words: "gave the opposition benches the two fingers", "middle finger up at cabinet".
+_GESTURES = re.compile(
+    r"\b(?:gave|give|gives|giving|flick(?:ed|ing|s)?|stick(?:s|ing)?|stuck|flip(?:ped|ping|s)?|threw|throw(?:s|ing)?)\s+"
+    r"(?:[\w']+\s+){0,6}?the\s+(?:two\s+fingers|(?:middle\s+)?finger)\b"
+    r"(?=\s*(?:$|[^\w\s]|(?:to|at|up|as|and|when|while|after|before|from|outside|across|behind|on|in|during|tonight|today|yesterday)\b))|"
+    r"\b(?:middle\s+finger|two\s+fingers|v[- ]signs?)\s+(?:up\s+)?(?:to|at)\b",
     re.I,
 )
 # A lone "f" stands for the word it masks: in "f off" and "f yourself" only in lower case ("Flat F off Mill
@@ -35,7 +44,7 @@ _PHRASES = re.compile(
 # gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
 _PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
                 "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
-                "a**": "medium"}
+                "a**": "medium", "jerk off": "medium"}
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
@@ -43,7 +52,7 @@ _CONTEXT_EXCEPTIONS = re.compile(
     r"spotted\s+dick|moby\s+dick|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
     r"cock[- ]a[- ]hoop|cock[- ]ups?\b|weather\s*cock|cock\s+pheasant|turkey\s+cock|door\s*knobs?|knobs?\s+of\s+butter|"
     r"(?:pin|finger)\s*pricks?|pricks?\s+(?:up|of)|cut(?:ting)?\s+the\s+(?:first\s+)?sod|sod'?s\s+law|sod\s+(?:cutting|turning)|"
-    r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch",
+    r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch|cock[- ]a[- ]doodle",
     re.I,
 )
 _BIRD_CONTEXT = re.compile(
@@ -187,10 +196,13 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     taken: set[int] = set()
     for m in _PHRASES.finditer(text):
         phrase = re.sub(r"\s+", " ", m.group().lower())
-        phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else phrase
+        phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else "jerk off" if phrase.startswith("jerk") else phrase
         if _is_name_or_place(text, m.start(), m.end(), phrase.replace("-", " ")):
             continue
         hits.append(OffensiveHit(m.start(), m.end(), m.group(), phrase, _PHRASE_TIER.get(phrase, "low"), "lexicon"))
+        taken.update(range(m.start(), m.end()))
+    for m in _GESTURES.finditer(text):
+        hits.append(OffensiveHit(m.start(), m.end(), m.group(), "rude gesture", "medium", "lexicon"))
         taken.update(range(m.start(), m.end()))
     candidates: list[tuple[int, int, str]] = []
     for m in _TOKEN.finditer(text):
