@@ -20,23 +20,25 @@ _TIERS = {
         cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
     "medium": """shit shits shite shitty shitting shithead shitheads shitshow shitfest shitfaced bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged bollocksed wankfest
         bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
-        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte bollox pisshead pissheads""",
-    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking feckin effing frigging ffs wtf wtaf omfg sod",
+        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte bollox bollix bolloxed bollixed pisshead pissheads""",
+    "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking feckin effing effin frigging friggin ffs wtf wtaf omfg sod",
 }
 LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
     r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|"
-    r"jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)\s+off|jerk(?:s|ing)\s+off)\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    r"jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)\s+off|jerk(?:s|ing)\s+off)\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b)|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
 # Rude gestures described in words: "gave the opposition benches the two fingers", "middle finger up at cabinet".
 _GESTURES = re.compile(
     r"\b(?:gave|give|gives|giving|flick(?:ed|ing|s)?|stick(?:s|ing)?|stuck|flip(?:ped|ping|s)?|threw|throw(?:s|ing)?)\s+"
-    r"(?:[\w']+\s+){0,6}?the\s+(?:two\s+fingers|(?:middle\s+)?finger)\b"
-    r"(?=\s*(?:$|[^\w\s]|(?:to|at|up|as|and|when|while|after|before|from|outside|across|behind|on|in|during|tonight|today|yesterday)\b))|"
-    r"\b(?:middle\s+finger|two\s+fingers|v[- ]signs?)\s+(?:up\s+)?(?:to|at)\b",
+    r"(?:(?!(?:point\w*|wag\w*|on|in|with|of)\s)[\w']+\s+){0,6}?the\s+(?:two\s+fingers|(?:middle\s+)?finger|v['’]?s)\b"
+    r"(?=\s*(?:$|[^\w\s]|(?:to|at|up|as|and|when|while|after|before|from|outside|across|behind|on|in|during|over|tonight|today|yesterday)\b))|"
+    r"\bmiddle\s+finger\s+(?:up\s+)?(?:to|at)\b|\b(?:two\s+fingers|v[- ]signs?)\s+up\s+(?:to|at)\b|"
+    r"\b(?:two|2|middle)[- ]finger(?:ed)?\s+salutes?\b|\bflip(?:ped|ping|s)?\s+(?:\w+\s+){0,4}?the\s+bird\b|"
+    r"\bflip(?:ped|ping|s)?\s+(?:him|her|them|us|me|you|everyone|everybody)\s+off\b",
     re.I,
 )
 # A lone "f" stands for the word it masks: in "f off" and "f yourself" only in lower case ("Flat F off Mill
@@ -52,7 +54,7 @@ _CONTEXT_EXCEPTIONS = re.compile(
     r"spotted\s+dick|moby\s+dick|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
     r"cock[- ]a[- ]hoop|cock[- ]ups?\b|weather\s*cock|cock\s+pheasant|turkey\s+cock|door\s*knobs?|knobs?\s+of\s+butter|"
     r"(?:pin|finger)\s*pricks?|pricks?\s+(?:up|of)|cut(?:ting)?\s+the\s+(?:first\s+)?sod|sod'?s\s+law|sod\s+(?:cutting|turning)|"
-    r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch|cock[- ]a[- ]doodle",
+    r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch|cock[- ]a[- ](?:doodle|leekie)",
     re.I,
 )
 _BIRD_CONTEXT = re.compile(
@@ -187,7 +189,12 @@ def names_neutralised(text: str) -> str:
 
     For the semantic model, which reads words, not who they refer to: it would otherwise take "litter
     pick with Cllr Dick" for crude language. The swearing detector above makes the same exclusion."""
-    return _NAME_LIKE_WORD.sub(lambda m: "Sam" if _is_name_or_place(text, m.start(), m.end(), m.group().lower()) else m.group(), text)
+    def swap(m: re.Match[str]) -> str:
+        in_phrase = any(p.start() <= m.start() < p.end() for p in _CONTEXT_EXCEPTIONS.finditer(text))
+        # "weather cock", "cock-a-doodle-doo" stay as written: a phrase, not a name, and read as one.
+        return "Sam" if not in_phrase and _is_name_or_place(text, m.start(), m.end(), m.group().lower()) else m.group()
+
+    return _NAME_LIKE_WORD.sub(swap, text)
 
 
 def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]:
