@@ -1,4 +1,4 @@
-"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~66 min at 6,020 posts on 2 cores).
+"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~88 min at 7,220 posts on 2 cores).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
@@ -113,7 +113,7 @@ def rethreshold() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~66 min at 6,020 posts on two cores).")
+    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~88 min at 7,220 posts on two cores).")
     parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
     if parser.parse_args().thresholds_only:
         rethreshold()
