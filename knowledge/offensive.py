@@ -28,16 +28,17 @@ _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
     r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|"
-    r"jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)\s+off|jerk(?:s|ing)\s+off)\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b)|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    r"jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b)|"
+    r"jerk(?:s|ing)\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
 # Rude gestures described in words: "gave the opposition benches the two fingers", "middle finger up at cabinet".
 _GESTURES = re.compile(
     r"\b(?:gave|give|gives|giving|flick(?:ed|ing|s)?|stick(?:s|ing)?|stuck|flip(?:ped|ping|s)?|threw|throw(?:s|ing)?)\s+"
-    r"(?:(?!(?:point\w*|wag\w*|on|in|with|of)\s)[\w']+\s+){0,6}?the\s+(?:two\s+fingers|(?:middle\s+)?finger|v['’]?s)\b"
+    r"(?:(?!(?:point\w*|wag\w*|on|in|with|of)\s)[\w']+\s+){0,6}?the\s+(?:two\s+fingers|(?:middle\s+)?finger|v['’]?s)\b(?!\s+in\s+the\s+dyke)"
     r"(?=\s*(?:$|[^\w\s]|(?:to|at|up|as|and|when|while|after|before|from|outside|across|behind|on|in|during|over|tonight|today|yesterday)\b))|"
     r"\bmiddle\s+finger\s+(?:up\s+)?(?:to|at)\b|\b(?:two\s+fingers|v[- ]signs?)\s+up\s+(?:to|at)\b|"
-    r"\b(?:two|2|middle)[- ]finger(?:ed)?\s+salutes?\b|\bflip(?:ped|ping|s)?\s+(?:\w+\s+){0,4}?the\s+bird\b|"
+    r"\b(?:two|2|middle)[- ]finger(?:ed)?\s+salutes?\b|\bflip(?:ped|ping|s)?\s+(?:\w+\s+){0,4}?the\s+bird\b(?!\s*(?:box|boxes|feeder|feeders|table|bath|seed|food|hide|house|s)\b)|"
     r"\bflip(?:ped|ping|s)?\s+(?:him|her|them|us|me|you|everyone|everybody)\s+off\b",
     re.I,
 )
@@ -185,10 +186,11 @@ _NAME_LIKE_WORD = re.compile(r"\b(?:" + "|".join(sorted((w for w in _NAME_LIKE i
 
 
 def names_neutralised(text: str) -> str:
-    """`text` with swear-alike words used as names ("Cllr Dick", "Moby Dick") swapped for a plain name.
+    """`text` with swear-alike words used as names ("Cllr Dick", "Dick Smith") swapped for a plain name; words
+    inside a known phrase ("Moby Dick", "weather cock", "cock-a-doodle-doo") stay as written.
 
     For the semantic model, which reads words, not who they refer to: it would otherwise take "litter
-    pick with Cllr Dick" for crude language. The swearing detector above makes the same exclusion."""
+    pick with Cllr Dick" for crude language. find_offensive below makes the same name exclusion."""
     def swap(m: re.Match[str]) -> str:
         in_phrase = any(p.start() <= m.start() < p.end() for p in _CONTEXT_EXCEPTIONS.finditer(text))
         # "weather cock", "cock-a-doodle-doo" stay as written: a phrase, not a name, and read as one.

@@ -43,8 +43,8 @@ TARGET_PRECISION = 0.9
 # place too small for its users. Password sharing 0.95 -> 0.96 on that refit, chosen on a rule's clean
 # example ("The council's comms team runs the official council page; this one is my own") and on a
 # blind1 draft, a development set (0.624 against 0.615); out-of-fold recall 0.968 -> 0.962.
-# The 7,220-post refit flagged that comms-team example at 0.96 too (0.97 would move the threshold 0.53 -> 0.84),
-# so a password rule's safe phrasing excuses a council-run page instead.
+# On the 7,220-post refit the 0.96 target still flagged that comms-team example; clearing it needed 0.97
+# (threshold 0.53 -> 0.84), so password_sharing.yaml's council-page exception excuses it and 0.96 is kept.
 RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "bullying_discrimination": 0.91, "password_sharing": 0.96}
 if not RAISED_PRECISION.keys() <= set(CATEGORIES):
     raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
