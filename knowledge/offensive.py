@@ -191,8 +191,10 @@ def names_neutralised(text: str) -> str:
 
     For the semantic model, which reads words, not who they refer to: it would otherwise take "litter
     pick with Cllr Dick" for crude language. find_offensive below makes the same name exclusion."""
+    phrases = [(p.start(), p.end()) for p in _CONTEXT_EXCEPTIONS.finditer(text)]  # found once, not per word
+
     def swap(m: re.Match[str]) -> str:
-        in_phrase = any(p.start() <= m.start() < p.end() for p in _CONTEXT_EXCEPTIONS.finditer(text))
+        in_phrase = any(start <= m.start() < end for start, end in phrases)
         # "weather cock", "cock-a-doodle-doo" stay as written: a phrase, not a name, and read as one.
         return "Sam" if not in_phrase and _is_name_or_place(text, m.start(), m.end(), m.group().lower()) else m.group()
 
