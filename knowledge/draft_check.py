@@ -190,6 +190,12 @@ class DraftChecker:
             return []
         post = self._semantic.probabilities(self._semantic_embedder.encode([names_neutralised(text.strip())]))[0]
         flagged = [c for c in rules if post[CATEGORIES.index(c)] >= self._semantic.thresholds[CATEGORIES.index(c)]]
+        present = already | set(flagged)
+        flagged += [
+            c
+            for c in rules
+            if c not in flagged and any(o in present and post[CATEGORIES.index(c)] >= t for o, t in rules[c].spec.companions.items())
+        ]
         if not flagged:
             return []
         starts = [0] + bounds[:-1]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from knowledge.case_folding import fold_pattern
 
@@ -70,6 +70,25 @@ class RuleSpec(BaseModel):
     suggestion: str | None = None
     guidance: GuidanceRef | None = None
     examples: Examples = Field(default_factory=Examples)
+    # A semantic rule only: a lower threshold for its category when a companion category is flagged in the
+    # same post (a post already flagged as inflammatory needs less evidence to be bullying too).
+    companions: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("companions")
+    @classmethod
+    def _known_companions(cls, values: dict[str, float]) -> dict[str, float]:
+        for category, threshold in values.items():
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown companion category {category!r}; use one of {', '.join(CATEGORIES)}")
+            if not 0.0 < threshold < 1.0:
+                raise ValueError(f"companion threshold for {category} must be between 0 and 1, not {threshold}")
+        return values
+
+    @model_validator(mode="after")
+    def _companions_need_the_model(self) -> RuleSpec:
+        if self.companions and self.detector != "semantic":
+            raise ValueError("companions apply only to a rule with detector: semantic")
+        return self
 
     @field_validator("patterns", "context", "exceptions")
     @classmethod

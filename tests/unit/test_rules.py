@@ -74,3 +74,39 @@ def test_rule_quotes_nearest_passage_when_section_ids_differ(fake_embedder):
     checker = DraftChecker(other, RULES, fake_embedder)
     flags = checker.check("The password for the ward page is Tulip99")
     assert flags and "password" in flags[0].passage
+
+
+def _fixed_model(dimension: int, probabilities: dict[str, float]):
+    """A semantic head that gives every post the same probabilities, at the packaged model's thresholds."""
+    import numpy as np
+
+    from knowledge.draft_model import SemanticModel
+
+    p = np.array([probabilities.get(c, 0.001) for c in CATEGORIES], np.float64)
+    thresholds = np.array([0.72, 0.5, 0.73, 0.54, 0.68, 0.84, 0.53, 0.85], np.float32)
+    return SemanticModel(np.zeros((len(CATEGORIES), dimension), np.float32), np.log(p / (1 - p)).astype(np.float32), thresholds)
+
+
+def test_bullying_needs_less_evidence_in_a_post_already_inflammatory(document, fake_embedder):
+    dimension = fake_embedder.encode(["x"]).shape[1]
+    post = "Everyone down to the site office on Monday morning, bring your neighbours along with you."
+
+    def categories(probabilities: dict[str, float]) -> set[str]:
+        checker = DraftChecker(document, RULES, fake_embedder, semantic=_fixed_model(dimension, probabilities))
+        return {f.category for f in checker.check(post)}
+
+    # 0.65 is below bullying's own threshold, so alone it is not enough...
+    assert categories({"bullying_discrimination": 0.65}) == set()
+    # ...but beside an inflammatory flag it passes the companion threshold (0.6) the YAML sets.
+    assert categories({"bullying_discrimination": 0.65, "inflammatory": 0.95}) == {"inflammatory", "bullying_discrimination"}
+    assert categories({"bullying_discrimination": 0.55, "inflammatory": 0.95}) == {"inflammatory"}
+
+
+def test_companions_are_refused_outside_semantic_rules_and_for_unknown_categories():
+    head = "category: bullying_discrimination\nguidance: {section: x}\nrules:\n"
+    with pytest.raises(RulesError, match="only to a rule with detector: semantic"):
+        parse_rules_file(head + "  - {id: a, patterns: ['x'], companions: {inflammatory: 0.5}, message: m, advice: a}\n", "c.yaml")
+    with pytest.raises(RulesError, match="unknown companion category 'gossip'"):
+        parse_rules_file(head + "  - {id: a, detector: semantic, companions: {gossip: 0.5}, message: m, advice: a}\n", "c.yaml")
+    with pytest.raises(RulesError, match="between 0 and 1"):
+        parse_rules_file(head + "  - {id: a, detector: semantic, companions: {inflammatory: 1.5}, message: m, advice: a}\n", "c.yaml")
