@@ -20,7 +20,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,11 +39,11 @@ from knowledge.store_records import (
     now_iso,
     packaged_rule_files,
 )
+from knowledge.store_upkeep import find_problems, remove_leftovers
 
 if TYPE_CHECKING:
     from knowledge.embedding import Embedder
 
-STALE_STAGING_SECONDS = 3600
 # Re-exported: callers name what the store raises and returns through the store.
 __all__ = ["CRASH_ENV", "PUBLISH_STEPS", "AuditEntry", "GuidanceStore", "StoreDamaged", "StoreError", "VersionInfo", "now_iso", "packaged_rule_files"]
 
@@ -76,7 +75,7 @@ class GuidanceStore:
         store._migrate()
         if store._count() == 0:
             store._seed()
-        store._remove_leftovers()
+        remove_leftovers(store)
         return store
 
     def _migrate(self) -> None:
@@ -333,39 +332,6 @@ class GuidanceStore:
             self.audit(by, "rollback", "ok", f"from version {previous[0] if previous else '?'}", number, db)
         return self.version(number)
 
-    def _remove_leftovers(self) -> None:
-        """Delete version directories no row refers to (a publish killed before its commit)."""
-        known = {str(v.number) for v in self.versions()}
-        if any(p.name not in known for p in self.versions_dir.iterdir()):
-            with self.transaction() as db:  # the write lock: no publish is between rename and commit
-                known = {str(r[0]) for r in db.execute("SELECT number FROM versions")}
-                for path in self.versions_dir.iterdir():
-                    if path.name not in known:
-                        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-        for path in self.staging_dir.iterdir():
-            try:
-                stale = time.time() - path.stat().st_mtime > STALE_STAGING_SECONDS
-            except FileNotFoundError:  # another process's publish finished and moved it meanwhile
-                continue
-            if stale:
-                shutil.rmtree(path, ignore_errors=True)
-
     def problems(self) -> list[str]:
         """Consistency check: one current version, every version's files present and matching its hash."""
-        found: list[str] = []
-        with self.connect() as db:
-            if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                found.append("the SQLite database fails its integrity check")
-            currents = db.execute("SELECT count(*) FROM versions WHERE current = 1").fetchone()[0]
-        if currents != 1:
-            found.append(f"{currents} versions are marked current (expected 1)")
-        versions = self.versions()
-        for info in versions:
-            try:
-                self.text(info.number)
-                self.rule_files(info.number)
-            except (StoreDamaged, StoreError) as exc:
-                found.append(str(exc))
-        known = {str(v.number) for v in versions}
-        found.extend(f"orphan directory {p}" for p in self.versions_dir.iterdir() if p.name not in known)
-        return found
+        return find_problems(self)
