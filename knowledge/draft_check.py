@@ -189,33 +189,21 @@ class DraftChecker:
         if not rules or self._semantic is None or len(text.split()) < 3:
             return []
         post = self._semantic.probabilities(self._semantic_embedder.encode([names_neutralised(text.strip())]))[0]
-        flagged = [c for c in rules if post[CATEGORIES.index(c)] >= self._semantic.thresholds[CATEGORIES.index(c)]]
-        present = already | set(flagged)
-        flagged += [
-            c
-            for c in rules
-            if c not in flagged and any(o in present and post[CATEGORIES.index(c)] >= t for o, t in rules[c].spec.companions.items())
-        ]
-        if not flagged:
+        thresholds = self._semantic.thresholds
+        flagged = [c for c in rules if post[CATEGORIES.index(c)] >= thresholds[CATEGORIES.index(c)]]
+        if not flagged and not any(r.spec.companions for r in rules.values()):
             return []
-        starts = [0] + bounds[:-1]
-        # A line of only emoji is not a sentence to blame (and would leave no words to underline).
-        sentences = [(s, e) for s, e in zip(starts, bounds) if any(ch.isalnum() for ch in text[s:e])] or [(0, len(text))]
-        by_sentence = (
-            self._semantic.probabilities(self._semantic_embedder.encode([names_neutralised(text[s:e].strip()) for s, e in sentences]))
-            if len(sentences) > 1
-            else None
-        )
-        hits: list[_Hit] = []
-        for category in flagged:
+        blame = _Blame(self, text, bounds)
+        hits = [h for c in flagged for h in blame.hits(c, rules[c])]
+        # A companion counts only once it is really flagged (by a rule, or by the model and not excused);
+        # a category its head never flags (threshold above 1) stays unflagged.
+        present = already | {h.rule.category for h in hits}
+        for category, rule in rules.items():
             column = CATEGORIES.index(category)
-            s, e = sentences[int(np.argmax(by_sentence[:, column]))] if by_sentence is not None else sentences[0]
-            if any(x.search(text[s:e]) for x in self._safe_phrasings[category]):
+            if category in flagged or thresholds[column] > 1.0:
                 continue
-            cues = self._semantic_cues[category]
-            if cues and not any(c.search(text) for c in cues):
-                continue
-            hits.extend(self._filtered(rules[category], text, bounds, [(s, e)]))
+            if any(o in present and post[column] >= min(t, thresholds[column]) for o, t in rule.spec.companions.items()):
+                hits.extend(blame.hits(category, rule))
         return hits
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:
@@ -251,3 +239,36 @@ class DraftChecker:
                     )
                 )
         return sorted(flags, key=lambda f: (f.start, f.category))
+
+
+class _Blame:
+    """Points a semantic flag at the sentence most likely to blame; the sentences are encoded once, on
+    first need, since most posts the model reads are flagged for nothing."""
+
+    def __init__(self, checker: DraftChecker, text: str, bounds: list[int]) -> None:
+        self._checker, self._text, self._bounds = checker, text, bounds
+        starts = [0] + bounds[:-1]
+        # A line of only emoji is not a sentence to blame (and would leave no words to underline).
+        self._sentences = [(s, e) for s, e in zip(starts, bounds) if any(ch.isalnum() for ch in text[s:e])] or [(0, len(text))]
+        self._by_sentence: np.ndarray | None = None
+
+    def _sentence(self, column: int) -> tuple[int, int]:
+        if len(self._sentences) == 1:
+            return self._sentences[0]
+        if self._by_sentence is None:
+            model, embedder = self._checker._semantic, self._checker._semantic_embedder
+            assert model is not None
+            texts = [names_neutralised(self._text[s:e].strip()) for s, e in self._sentences]
+            self._by_sentence = model.probabilities(embedder.encode(texts))
+        return self._sentences[int(np.argmax(self._by_sentence[:, column]))]
+
+    def hits(self, category: str, rule: Rule) -> list[_Hit]:
+        """The flag for the blamed sentence, unless a safe phrasing there or a missing cue excuses it."""
+        checker, text = self._checker, self._text
+        s, e = self._sentence(CATEGORIES.index(category))
+        if any(x.search(text[s:e]) for x in checker._safe_phrasings[category]):
+            return []
+        cues = checker._semantic_cues[category]
+        if cues and not any(c.search(text) for c in cues):
+            return []
+        return checker._filtered(rule, text, self._bounds, [(s, e)])

@@ -118,6 +118,13 @@ class CategoryFile(BaseModel):
             raise ValueError(f"unknown category {value!r}; use one of {', '.join(CATEGORIES)}")
         return value
 
+    @model_validator(mode="after")
+    def _companions_are_other_categories(self) -> CategoryFile:
+        for rule in self.rules:
+            if self.category in rule.companions:
+                raise ValueError(f"rule {rule.id}: a category cannot be its own companion ({self.category})")
+        return self
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -76,7 +76,7 @@ def test_rule_quotes_nearest_passage_when_section_ids_differ(fake_embedder):
     assert flags and "password" in flags[0].passage
 
 
-def _fixed_model(dimension: int, probabilities: dict[str, float]):
+def _fixed_model(dimension: int, probabilities: dict[str, float], thresholds_by_category: dict[str, float] | None = None):
     """A semantic head that gives every post the same probabilities, at the packaged model's thresholds."""
     import numpy as np
 
@@ -84,6 +84,8 @@ def _fixed_model(dimension: int, probabilities: dict[str, float]):
 
     p = np.array([probabilities.get(c, 0.001) for c in CATEGORIES], np.float64)
     thresholds = np.array([0.72, 0.5, 0.73, 0.54, 0.68, 0.84, 0.53, 0.85], np.float32)
+    for category, threshold in (thresholds_by_category or {}).items():
+        thresholds[CATEGORIES.index(category)] = threshold
     return SemanticModel(np.zeros((len(CATEGORIES), dimension), np.float32), np.log(p / (1 - p)).astype(np.float32), thresholds)
 
 
@@ -102,11 +104,32 @@ def test_bullying_needs_less_evidence_in_a_post_already_inflammatory(document, f
     assert categories({"bullying_discrimination": 0.55, "inflammatory": 0.95}) == {"inflammatory"}
 
 
+def test_the_companion_must_really_be_flagged_and_a_never_flag_head_stays_silent(document, fake_embedder):
+    dimension = fake_embedder.encode(["x"]).shape[1]
+
+    def categories(post: str, probabilities: dict[str, float], thresholds: dict[str, float] | None = None) -> set[str]:
+        model = _fixed_model(dimension, probabilities, thresholds)
+        return {f.category for f in DraftChecker(document, RULES, fake_embedder, semantic=model).check(post)}
+
+    # The model's inflammatory flag on a thank-you is excused by that category's safe phrasing, so it is no
+    # companion; bullying is not excused there on its own account (0.9 passes its threshold).
+    thanks = "Thanks to everyone who came down to the site office on Monday morning."
+    assert categories(thanks, {"bullying_discrimination": 0.65, "inflammatory": 0.95}) == set()
+    assert categories(thanks, {"bullying_discrimination": 0.9}) == {"bullying_discrimination"}
+    # An inflammatory flag from a rule is a companion as much as the model's.
+    vow = "I'll reply to every single one of these critics until they shut up, however long it takes."
+    assert categories(vow, {"bullying_discrimination": 0.65}) == {"inflammatory", "bullying_discrimination"}
+    # A head too unsure to flag a category at all (threshold above 1) is not overruled by a companion.
+    assert categories(vow, {"bullying_discrimination": 0.65}, {"bullying_discrimination": 1.01}) == {"inflammatory"}
+
+
 def test_companions_are_refused_outside_semantic_rules_and_for_unknown_categories():
     head = "category: bullying_discrimination\nguidance: {section: x}\nrules:\n"
     with pytest.raises(RulesError, match="only to a rule with detector: semantic"):
         parse_rules_file(head + "  - {id: a, patterns: ['x'], companions: {inflammatory: 0.5}, message: m, advice: a}\n", "c.yaml")
     with pytest.raises(RulesError, match="unknown companion category 'gossip'"):
         parse_rules_file(head + "  - {id: a, detector: semantic, companions: {gossip: 0.5}, message: m, advice: a}\n", "c.yaml")
+    with pytest.raises(RulesError, match="cannot be its own companion"):
+        parse_rules_file(head + "  - {id: a, detector: semantic, companions: {bullying_discrimination: 0.5}, message: m, advice: a}\n", "c.yaml")
     with pytest.raises(RulesError, match="between 0 and 1"):
         parse_rules_file(head + "  - {id: a, detector: semantic, companions: {inflammatory: 1.5}, message: m, advice: a}\n", "c.yaml")
