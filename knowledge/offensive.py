@@ -28,8 +28,7 @@ _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
     r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|"
-    r"jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b)|"
-    r"jerk(?:s|ing)\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
 # Rude gestures described in words: "gave the opposition benches the two fingers", "middle finger up at cabinet".
