@@ -164,6 +164,8 @@ def _rules_of(data: CategoryFile, name: str) -> list[Rule]:
         key: "(?:" + "|".join(w.replace(" ", r"\s+") for w in sorted(words, key=len, reverse=True)) + ")"
         for key, words in data.terms.items()
     }
+    # A term may name another ("urging" opens with "{call_to_act}"): one level, so no cycle can loop.
+    terms = {key: _expand_terms(value, terms) for key, value in terms.items()}
     rules = []
     for spec in data.rules:
         try:
