@@ -2,7 +2,7 @@
 
 Slack, Teams and the CLI all call the same `OfficerDesk`, which checks who is asking (GUIDANCE_OFFICERS
 holds platform-qualified ids such as slack:U123), records every publish, rollback and refused attempt
-in the audit log, and returns neutral `OfficerResult`s that adapters render (a preview carries its id
+in the audit log, and returns neutral `OfficerResult`s (bot/officer_results.py) that adapters render (a preview carries its id
 for the Publish and Cancel buttons). The methods block (a publish builds an index): adapters call them
 off the event loop, e.g. `await asyncio.to_thread(desk.publish, actor, preview_id)`. A `.yaml` file is
 a draft-check rules file: its preview lists the rules added, removed and changed, and publishing it
@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.contracts import Reply
+from bot.officer_results import Actor, OfficerResult, Preview, is_officer
 from knowledge.asked import dropped_examples
-from knowledge.changes import SectionRef, compare
+from knowledge.changes import compare
 from knowledge.ingest import Ingested, IngestError, ingest, parse_text
 from knowledge.rules import RulesError
-from knowledge.rules_upload import PreparedRules, RulesChanges, is_rules_file, prepare_rules
-from knowledge.store import GuidanceStore, StoreDamaged, StoreError, VersionInfo
+from knowledge.rules_upload import PreparedRules, is_rules_file, prepare_rules
+from knowledge.store import GuidanceStore, StoreDamaged, StoreError
 from knowledge.store_records import rules_changed
 
 if TYPE_CHECKING:
@@ -43,93 +43,6 @@ USAGE = (
     "then Publish or Cancel. Also: `history`, `rollback VERSION`."
 )
 _COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*(?:to\s+|version\s+|v)?(\S*)\s*$", re.I)
-
-
-def is_officer(platform_user_id: str, officers: frozenset[str] | str) -> bool:
-    """True when `platform:user-id` is listed; the platform part is matched case-insensitively."""
-    if isinstance(officers, str):
-        officers = frozenset(o.strip() for o in officers.split(",") if o.strip())
-    platform, _, user = platform_user_id.partition(":")
-    wanted = f"{platform.lower()}:{user}"
-    return bool(user) and any(f"{o.partition(':')[0].lower()}:{o.partition(':')[2]}" == wanted for o in officers)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: the platform, their id on it, and a display name for the audit log."""
-
-    platform: str
-    user_id: str
-    name: str = ""
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.platform}:{self.user_id}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.qualified})" if self.name and self.platform != "cli" else self.name or self.qualified
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What publishing a file would do; `preview_id` is what the Publish / Cancel buttons carry."""
-
-    preview_id: str
-    filename: str
-    version: int  # the number it would become
-    current_version: int
-    added: tuple[SectionRef, ...]
-    removed: tuple[SectionRef, ...]
-    changed: tuple[SectionRef, ...]
-    diff: str
-    sections: int
-    passages: int
-    guidance_changed: bool = True  # False for a rules-only publish: the guidance text is kept
-    rules: RulesChanges | None = None  # set when the publish brings new draft-check rules
-    # Phrases of knowledge/training/asked.yaml that name a passage now but none in the new text: the
-    # example questions under them stop helping members' wordings find that passage.
-    examples_dropped: tuple[str, ...] = ()
-
-    @property
-    def summary(self) -> str:
-        def names(refs: tuple[SectionRef, ...]) -> str:
-            return "; ".join(r.title for r in refs) or "none"
-
-        head = f"{self.filename} would become guidance version {self.version} (now {self.current_version}): "
-        if not self.guidance_changed:
-            text = head + f"the same guidance ({self.sections} sections) with new draft-check rules."
-        else:
-            text = (
-                head + f"{self.sections} sections, {self.passages} passages.\n"
-                f"Added: {names(self.added)}\nRemoved: {names(self.removed)}\nChanged: {names(self.changed)}"
-            )
-        if self.examples_dropped:
-            quoted = "; ".join(f'"{p}"' for p in self.examples_dropped)
-            text += (
-                f"\nExample questions no longer matched ({len(self.examples_dropped)} passages reworded or removed: {quoted}): "
-                "members' own wordings for those passages will be recognised less well."
-            )
-        if self.rules is not None:
-            text += "\n" + self.rules.summary()
-        return text
-
-
-@dataclass(frozen=True)
-class OfficerResult:
-    """Neutral outcome of an officer command; `text` is the plain fallback every platform can show."""
-
-    ok: bool
-    action: str  # preview | publish | cancel | history | rollback | help | refused | error
-    text: str
-    preview: Preview | None = None
-    version: VersionInfo | None = None
-    history: tuple[VersionInfo, ...] = ()
-    announcement: str = ""  # post this to `announce_channel` when both are set
-    announce_channel: str = ""
-
-    def reply(self) -> Reply:
-        return Reply("officer" if self.ok else "error", self.text, private=True)
 
 
 @dataclass

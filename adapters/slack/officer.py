@@ -24,7 +24,8 @@ from adapters.slack.blocks import Block, Rendered, button, context, escape, rend
 from adapters.slack.deliver import Target, send
 from adapters.slack.settings import SlackSettings
 from adapters.slack.translate import PLATFORM, shared_file
-from bot.officer import Actor, OfficerDesk, OfficerResult, Preview
+from bot.officer import OfficerDesk
+from bot.officer_results import Actor, OfficerResult, Preview
 from knowledge.ingest import MAX_BYTES
 
 log = logging.getLogger(__name__)

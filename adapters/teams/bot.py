@@ -42,7 +42,8 @@ from bot.assistant import Assistant
 from bot.contracts import AskResult, IncomingMessage, Reply
 from bot.host import AssistantHost, Busy, NotReady
 from bot.normalise import normalise_chat
-from bot.officer import OfficerDesk, OfficerResult
+from bot.officer import OfficerDesk
+from bot.officer_results import OfficerResult
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from bot.contracts import AskResult, CheckResult, Reply
 from adapters.teams.translate import ACTION_KEY
 
 if TYPE_CHECKING:
-    from bot.officer import OfficerResult, Preview
+    from bot.officer_results import OfficerResult, Preview
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

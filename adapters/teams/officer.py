@@ -19,7 +19,8 @@ from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import ConversationAccount
 
 from adapters.teams.translate import PLATFORM, CardAction, FileRef, announce_conversation, user_id
-from bot.officer import Actor, OfficerDesk, OfficerResult
+from bot.officer import OfficerDesk
+from bot.officer_results import Actor, OfficerResult
 from knowledge.ingest import MAX_BYTES
 
 if TYPE_CHECKING:
