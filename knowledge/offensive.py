@@ -27,7 +27,8 @@ LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in wo
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|"
+    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|f\s+u\s+c\s+k(?:\s+i\s+n\s+g)?|s\s+h\s+i\s+t|"
+    r"where\s+the\s+sun\s+(?:don['’]t|doesn['’]t)\s+shine|"
     r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
@@ -46,7 +47,7 @@ _GESTURES = re.compile(
 # gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
 _PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
                 "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
-                "a**": "medium", "jerk off": "medium"}
+                "a**": "medium", "jerk off": "medium", "f u c k": "high", "f u c k i n g": "high", "s h i t": "medium"}
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
@@ -66,6 +67,10 @@ _HONORIFIC_BEFORE = re.compile(
 )
 _CAP_WORD_BEFORE = re.compile(r"(?<![.!?]\s)(?<![.!?])\b[A-Z][a-z]+\s+$")
 _CAP_WORD_AFTER = re.compile(r"^\s+[A-Z][a-z]+")
+# "Fanny's Lane", "Cock's Farm": a possessive naming a place is a place name, not swearing.
+_PLACE_POSSESSIVE_AFTER = re.compile(
+    r"^['’]s\s+(?:Lane|Road|Rd|Street|St|Hill|Farm|Wood|Green|Close|Way|Avenue|Ave|Bridge|Field|Cross|End|Park|Row|Walk|Yard|Court|Place|Bottom|Pond|Brook|Meadow|Common|Corner|Gate|Well|Mill|Bay)\b"
+)
 _TOKEN = re.compile(r"[#@]?[A-Za-z0-9*$@!|#%]*[A-Za-z*$][A-Za-z0-9*$@!|#%]*")
 _MASKS = "*#%"
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"})
@@ -178,7 +183,8 @@ def _is_name_or_place(text: str, start: int, end: int, word: str) -> bool:
         return True  # "Bell End", a place
     if re.search(r"(?:,|\b(?:happy\s+\w+|thanks|thank\s+you|cheers|congratulations|congrats|well\s+done|welcome|hello|hi|dear|to),?)\s*$", before, re.I):
         return True  # addressed by name: "Happy retirement, Dick!"
-    return bool(_HONORIFIC_BEFORE.search(before) or _CAP_WORD_BEFORE.search(before) or _CAP_WORD_AFTER.match(text[end : end + 20]))
+    after = text[end : end + 20]
+    return bool(_HONORIFIC_BEFORE.search(before) or _CAP_WORD_BEFORE.search(before) or _CAP_WORD_AFTER.match(after) or _PLACE_POSSESSIVE_AFTER.match(after))
 
 
 _NAME_LIKE_WORD = re.compile(r"\b(?:" + "|".join(sorted((w for w in _NAME_LIKE if " " not in w), key=len, reverse=True)) + r")\b", re.I)
