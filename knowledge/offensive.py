@@ -27,8 +27,8 @@ LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in wo
 _PHRASES = re.compile(
     r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
-    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|f\s+u\s+c\s+k(?:\s+i\s+n\s+g)?|s\s+h\s+i\s+t|"
-    r"where\s+the\s+sun\s+(?:don['’]t|doesn['’]t)\s+shine|"
+    r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|f[\s.\-]+u[\s.\-]+c[\s.\-]+k(?:[\s.\-]+i[\s.\-]+n[\s.\-]+g)?\b|s[\s.\-]+h[\s.\-]+i[\s.\-]+t\b|"
+    r"(?:stick|shove|put|ram|stuff)\s+(?:\w+\s+){1,4}?where\s+the\s+sun\s+(?:don['’]t|doesn['’]t)\s+shine|"
     r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
@@ -47,7 +47,9 @@ _GESTURES = re.compile(
 # gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
 _PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
                 "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
-                "a**": "medium", "jerk off": "medium", "f u c k": "high", "f u c k i n g": "high", "s h i t": "medium"}
+                "a**": "medium", "jerk off": "medium", "f u c k": "high", "f u c k i n g": "high", "s h i t": "medium",
+                "where the sun don't shine": "medium"}
+_SPELT_OUT = re.compile(r"[a-z](?:[\s.\-]+[a-z])+")
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
@@ -69,7 +71,7 @@ _CAP_WORD_BEFORE = re.compile(r"(?<![.!?]\s)(?<![.!?])\b[A-Z][a-z]+\s+$")
 _CAP_WORD_AFTER = re.compile(r"^\s+[A-Z][a-z]+")
 # "Fanny's Lane", "Cock's Farm": a possessive naming a place is a place name, not swearing.
 _PLACE_POSSESSIVE_AFTER = re.compile(
-    r"^['’]s\s+(?:Lane|Road|Rd|Street|St|Hill|Farm|Wood|Green|Close|Way|Avenue|Ave|Bridge|Field|Cross|End|Park|Row|Walk|Yard|Court|Place|Bottom|Pond|Brook|Meadow|Common|Corner|Gate|Well|Mill|Bay)\b"
+    r"^['’]s\s+(?:Lane|Road|Rd|Street|St|Hill|Farm|Wood|Green|Close|Way|Avenue|Ave|Bridge|Field|Cross|End|Park|Row|Walk|Yard|Court|Place|Bottom|Pond|Brook|Meadow|Common|Corner|Gate|Well|Mill|Bay|Cafe|Café|Shop|Bar|Barn|Pub|Inn|Arms|Hall|Stores?|Garage|Chippy|Kitchen|Diner|Bakery)\b"
 )
 _TOKEN = re.compile(r"[#@]?[A-Za-z0-9*$@!|#%]*[A-Za-z*$][A-Za-z0-9*$@!|#%]*")
 _MASKS = "*#%"
@@ -213,6 +215,10 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     for m in _PHRASES.finditer(text):
         phrase = re.sub(r"\s+", " ", m.group().lower())
         phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else "jerk off" if phrase.startswith("jerk") else phrase
+        if _SPELT_OUT.fullmatch(phrase):  # "F.U.C.K", "s-h-i-t": the word spelt out
+            phrase = " ".join(ch for ch in phrase if ch.isalpha())
+        elif phrase.endswith("shine"):  # "shove it where the sun don't shine"
+            phrase = "where the sun don't shine"
         if _is_name_or_place(text, m.start(), m.end(), phrase.replace("-", " ")):
             continue
         hits.append(OffensiveHit(m.start(), m.end(), m.group(), phrase, _PHRASE_TIER.get(phrase, "low"), "lexicon"))
