@@ -77,7 +77,8 @@ def _print(text: str = "") -> None:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.officer import Actor, OfficerDesk
+    from bot.officer import OfficerDesk
+    from bot.officer_results import Actor
 
     if args.file is None and args.rules is None:
         raise Refused("give the guidance FILE to publish, --rules PATH, or both.")
@@ -214,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
             return _publish(args, settings)
         store = GuidanceStore.open(settings.data_dir)
         if args.verb == "rollback":
-            from bot.officer import Actor, OfficerDesk
+            from bot.officer import OfficerDesk
+            from bot.officer_results import Actor
 
             if not args.by.strip():
                 raise Refused("--by must name who is rolling back.")

@@ -7,11 +7,14 @@ from these plain dataclasses without reading the desk's machinery.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.contracts import Reply
-from knowledge.changes import SectionRef
-from knowledge.rules_upload import RulesChanges
-from knowledge.store import VersionInfo
+
+if TYPE_CHECKING:
+    from knowledge.changes import SectionRef
+    from knowledge.rules_upload import RulesChanges
+    from knowledge.store import VersionInfo
 
 
 def is_officer(platform_user_id: str, officers: frozenset[str] | str) -> bool:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.feedback import FeedbackLog
-from bot.officer import REFUSAL, Actor, OfficerDesk
+from bot.officer import REFUSAL, OfficerDesk
+from bot.officer_results import Actor
 from bot.settings import Settings
 from knowledge.store import GuidanceStore
 from tests.fakes.slack_api import FakeSlackApi, SlackSender, all_text, buttons, serve_with_slack

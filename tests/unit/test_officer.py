@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.officer import REFUSAL, Actor, OfficerDesk, is_officer
+from bot.officer import REFUSAL, OfficerDesk
+from bot.officer_results import Actor, is_officer
 from knowledge.store import GuidanceStore
 
 V2 = (Path(__file__).resolve().parents[1] / "data" / "guidance-v2.md").read_bytes()

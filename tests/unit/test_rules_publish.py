@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.officer import REFUSAL, Actor, OfficerDesk
+from bot.officer import REFUSAL, OfficerDesk
+from bot.officer_results import Actor
 from bot.settings import Settings
 from knowledge.store import CRASH_ENV, GuidanceStore, packaged_rule_files
 

@@ -9,7 +9,8 @@ import re
 from adapters.slack import ids
 from adapters.slack.officer import may_send_token, preview_blocks, render_result
 from adapters.slack.translate import is_officer_command, shared_file
-from bot.officer import REFUSAL, OfficerResult, Preview
+from bot.officer import REFUSAL
+from bot.officer_results import OfficerResult, Preview
 from knowledge.changes import SectionRef
 from knowledge.store import VersionInfo
 from tests.fakes.slack_api import all_text, buttons

@@ -126,7 +126,7 @@ def test_history_and_rollback_for_an_officer(assistant, desk: OfficerDesk, files
 
 @pytest.mark.parametrize("text", ["history", "rollback 1", "/guidance history"])
 def test_history_and_rollback_are_refused_for_a_member(assistant, desk: OfficerDesk, text: str) -> None:
-    from bot.officer import Actor
+    from bot.officer_results import Actor
 
     assert desk.publish(Actor("teams", "aad-officer"), data=V2, filename="guidance-v2.md").ok
     [[reply]] = _turns(assistant, MEMBER, [Activity(type="message", text=text)], desk)
@@ -156,7 +156,7 @@ def test_preview_card_names_reworded_passages_whose_example_questions_stop_match
     import json
 
     from adapters.teams.cards import preview_card
-    from bot.officer import Preview
+    from bot.officer_results import Preview
 
     def card(dropped: tuple[str, ...]) -> str:
         preview = Preview("pid", "v2.md", 2, 1, (), (), (), "", 10, 40, examples_dropped=dropped)
