@@ -193,8 +193,8 @@ class DraftChecker:
         flagged = [c for c in rules if post[CATEGORIES.index(c)] >= thresholds[CATEGORIES.index(c)]]
         if not flagged and not any(r.spec.companions for r in rules.values()):
             return []
-        blame = _Blame(self, text, bounds)
-        hits = [h for c in flagged for h in blame.hits(c, rules[c])]
+        blame = _Blame(self._semantic, self._semantic_embedder, text, bounds)
+        hits = [h for c in flagged for h in self._blamed_hits(blame, rules[c], text, bounds)]
         # A companion counts only once it is really flagged (by a rule, or by the model and not excused);
         # a category its head never flags (threshold above 1) stays unflagged.
         present = already | {h.rule.category for h in hits}
@@ -203,8 +203,18 @@ class DraftChecker:
             if category in flagged or thresholds[column] > 1.0:
                 continue
             if any(o in present and post[column] >= min(t, thresholds[column]) for o, t in rule.spec.companions.items()):
-                hits.extend(blame.hits(category, rule))
+                hits.extend(self._blamed_hits(blame, rule, text, bounds))
         return hits
+
+    def _blamed_hits(self, blame: _Blame, rule: Rule, text: str, bounds: list[int]) -> list[_Hit]:
+        """The model's flag on the sentence to blame, unless a safe phrasing there or a missing cue excuses it."""
+        s, e = blame.sentence(CATEGORIES.index(rule.category))
+        if any(x.search(text[s:e]) for x in self._safe_phrasings[rule.category]):
+            return []
+        cues = self._semantic_cues[rule.category]
+        if cues and not any(c.search(text) for c in cues):
+            return []
+        return self._filtered(rule, text, bounds, [(s, e)])
 
     def _merge(self, text: str, hits: list[_Hit]) -> list[Flag]:
         """One flag per stretch of words per category: overlapping hits merge, the most severe rule speaks."""
@@ -245,30 +255,18 @@ class _Blame:
     """Points a semantic flag at the sentence most likely to blame; the sentences are encoded once, on
     first need, since most posts the model reads are flagged for nothing."""
 
-    def __init__(self, checker: DraftChecker, text: str, bounds: list[int]) -> None:
-        self._checker, self._text, self._bounds = checker, text, bounds
+    def __init__(self, model: SemanticModel, embedder: Embedder, text: str, bounds: list[int]) -> None:
+        self._model, self._embedder, self._text = model, embedder, text
         starts = [0] + bounds[:-1]
         # A line of only emoji is not a sentence to blame (and would leave no words to underline).
         self._sentences = [(s, e) for s, e in zip(starts, bounds) if any(ch.isalnum() for ch in text[s:e])] or [(0, len(text))]
         self._by_sentence: np.ndarray | None = None
 
-    def _sentence(self, column: int) -> tuple[int, int]:
+    def sentence(self, column: int) -> tuple[int, int]:
+        """The span of the sentence the model finds most likely to carry the category in `column`."""
         if len(self._sentences) == 1:
             return self._sentences[0]
         if self._by_sentence is None:
-            model, embedder = self._checker._semantic, self._checker._semantic_embedder
-            assert model is not None
             texts = [names_neutralised(self._text[s:e].strip()) for s, e in self._sentences]
-            self._by_sentence = model.probabilities(embedder.encode(texts))
+            self._by_sentence = self._model.probabilities(self._embedder.encode(texts))
         return self._sentences[int(np.argmax(self._by_sentence[:, column]))]
-
-    def hits(self, category: str, rule: Rule) -> list[_Hit]:
-        """The flag for the blamed sentence, unless a safe phrasing there or a missing cue excuses it."""
-        checker, text = self._checker, self._text
-        s, e = self._sentence(CATEGORIES.index(category))
-        if any(x.search(text[s:e]) for x in checker._safe_phrasings[category]):
-            return []
-        cues = checker._semantic_cues[category]
-        if cues and not any(c.search(text) for c in cues):
-            return []
-        return checker._filtered(rule, text, self._bounds, [(s, e)])
