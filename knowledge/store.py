@@ -19,13 +19,12 @@ import dataclasses
 import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.durable_files import CRASH_ENV, PUBLISH_STEPS, crash_point, fsync_path, fsync_tree, write_file
+from knowledge.durable_files import CRASH_ENV, PUBLISH_STEPS, crash_point, fsync_path
 from knowledge.ingest import Ingested, parse_text
 from knowledge.model import GuidanceDocument, hash_content
 from knowledge.store_records import (
@@ -39,6 +38,7 @@ from knowledge.store_records import (
     now_iso,
     packaged_rule_files,
 )
+from knowledge.store_staging import stage_version
 from knowledge.store_upkeep import find_problems, remove_leftovers
 
 if TYPE_CHECKING:
@@ -253,26 +253,9 @@ class GuidanceStore:
             rules_source = base.rules_source
         staged_rules_hash = rules_hash(rules) if rules is not None else ""
         crash_point("validated")
-        staging = Path(tempfile.mkdtemp(prefix="publish-", dir=self.staging_dir))
+        current_index = self._current_index() if embedder is not None else None
+        staging = stage_version(self.staging_dir, item, embedder, original, rules, current_index)
         try:
-            if rules is not None:
-                (staging / "rules").mkdir()
-                for name, text in rules.items():
-                    write_file(staging / "rules" / name, text.encode("utf-8"))
-            content = staging / ("guidance.md" if item.format == "markdown" else "guidance.txt")
-            write_file(content, item.text.encode("utf-8"))
-            if original is not None:
-                write_file(staging / f"original{Path(item.filename).suffix.lower()}", original)
-            crash_point("content-written")
-            if embedder is not None:
-                from knowledge.asked import packaged_examples
-                from knowledge.index import load_or_build_index
-
-                self._reuse_index(item.document.content_hash, staging / "index")
-                # With the same example questions the server uses, so it loads this index rather than rebuilding.
-                load_or_build_index(item.document, embedder, staging / "index", packaged_examples(item.document, embedder.name))
-            fsync_tree(staging)
-            crash_point("index-built")
             with self.transaction() as db:
                 if action == "seed" and db.execute("SELECT count(*) FROM versions").fetchone()[0]:
                     return self.version(self.current_number())  # another process seeded first
@@ -304,17 +287,12 @@ class GuidanceStore:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
 
-    def _reuse_index(self, content_hash: str, target: Path) -> None:
-        """Copy the current version's index when the text is the same (a rules-only publish): no rebuild.
-        load_or_build_index still checks the copy's sidecar against the model and content."""
+    def _current_index(self) -> Path | None:
+        """Where the current version's index is, to copy for a rules-only publish; None when there is none to read."""
         try:
-            source = self.index_dir(self.current_number())
-            files = [p for p in source.iterdir() if p.name.startswith(content_hash[:16])]
-        except (OSError, StoreDamaged):
-            return
-        target.mkdir(parents=True, exist_ok=True)
-        for path in files:
-            shutil.copyfile(path, target / path.name)
+            return self.index_dir(self.current_number())
+        except (StoreDamaged, StoreError):
+            return None
 
     def rollback(self, number: int, by: str) -> VersionInfo:
         """Make an earlier (or any other) version current again, guidance and rules; its files are checked first."""
