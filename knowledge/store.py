@@ -291,7 +291,7 @@ class GuidanceStore:
         """Where the current version's index is, to copy for a rules-only publish; None when there is none to read."""
         try:
             return self.index_dir(self.current_number())
-        except (StoreDamaged, StoreError):
+        except StoreDamaged:  # no version is current yet
             return None
 
     def rollback(self, number: int, by: str) -> VersionInfo:
