@@ -14,16 +14,14 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.model import GuidanceDocument, GuidanceMeta, Passage, Section, hash_content
+from knowledge.model import GuidanceDocument, GuidanceMeta, Section, hash_content
+from knowledge.passages import MAX_PASSAGE_CHARS, Block, passages_for, with_lead_in_previews
 
-MAX_PASSAGE_CHARS = 1000
+__all__ = ["MAX_PASSAGE_CHARS", "GuidanceParseError", "load_default", "load_path", "parse_guidance", "parse_markdown", "parse_plain_text"]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{#([A-Za-z0-9/_.-]+)\})?\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d{1,2}[.)])\s+(.*)$")
 _NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-_DO_TITLES = {"do", "dos", "do's", "do’s"}
-_DONT_TITLES = {"don't", "dont", "don'ts", "donts", "don’t", "don’ts", "do not"}
 
 
 class GuidanceParseError(ValueError):
@@ -31,17 +29,11 @@ class GuidanceParseError(ValueError):
 
 
 @dataclass
-class _Block:
-    kind: str  # "paragraph" or "bullet"
-    text: str
-
-
-@dataclass
 class _RawSection:
     title: str
     level: int
     explicit_id: str | None
-    blocks: list[_Block] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
 
 def slugify(text: str) -> str:
@@ -65,29 +57,29 @@ def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
     return data, text[3 + end.end() :]
 
 
-def _blocks(lines: list[str]) -> list[_Block]:
+def _blocks(lines: list[str]) -> list[Block]:
     """Group lines into paragraphs and bullets; a soft-wrapped line continues the block above."""
-    blocks: list[_Block] = []
-    current: _Block | None = None
+    blocks: list[Block] = []
+    current: Block | None = None
     for line in lines:
         if not line.strip():
             current = None
             continue
         bullet = _BULLET.match(line)
         if bullet:
-            current = _Block("bullet", bullet.group(1).strip())
+            current = Block("bullet", bullet.group(1).strip())
             blocks.append(current)
         elif current is not None:
             current.text = f"{current.text} {line.strip()}"
         else:
-            current = _Block("paragraph", line.strip())
+            current = Block("paragraph", line.strip())
             blocks.append(current)
     return _mend_page_breaks(blocks)
 
 
-def _mend_page_breaks(blocks: list[_Block]) -> list[_Block]:
+def _mend_page_breaks(blocks: list[Block]) -> list[Block]:
     """Rejoin a paragraph that a page break cut mid-sentence (ends on a comma, next starts lower-case)."""
-    mended: list[_Block] = []
+    mended: list[Block] = []
     for block in blocks:
         prev = mended[-1] if mended else None
         if (
@@ -100,67 +92,6 @@ def _mend_page_breaks(blocks: list[_Block]) -> list[_Block]:
         else:
             mended.append(block)
     return mended
-
-
-def _split_long(text: str) -> list[str]:
-    """Cut text over the passage limit at sentence ends, so every quote stays readable."""
-    if len(text) <= MAX_PASSAGE_CHARS:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for sentence in _SENTENCE_END.split(text):
-        while len(sentence) > MAX_PASSAGE_CHARS:  # one enormous sentence: cut at a space
-            cut = sentence.rfind(" ", 0, MAX_PASSAGE_CHARS) or MAX_PASSAGE_CHARS
-            pieces.append(sentence[:cut].strip())
-            sentence = sentence[cut:].strip()
-        if current and len(current) + 1 + len(sentence) > MAX_PASSAGE_CHARS:
-            pieces.append(current)
-            current = sentence
-        else:
-            current = f"{current} {sentence}".strip()
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _list_kind(title: str) -> str | None:
-    key = title.casefold().strip().rstrip(":")
-    if key in _DO_TITLES:
-        return "do"
-    if key in _DONT_TITLES:
-        return "dont"
-    return None
-
-
-def _prefixed(item: str, kind: str) -> str:
-    label = "Do" if kind == "do" else "Don't"
-    first = item[:1].lower() if item[1:2].islower() else item[:1]
-    return f"{label}: {first}{item[1:]}"
-
-
-def _passages_for(section_id: str, title: str, blocks: list[_Block]) -> tuple[Passage, ...]:
-    list_kind = _list_kind(title)
-    texts: list[tuple[str, str]] = []
-    i = 0
-    while i < len(blocks):
-        block = blocks[i]
-        if block.kind == "paragraph" and block.text.endswith(":") and i + 1 < len(blocks) and blocks[i + 1].kind == "bullet":
-            j = i + 1
-            items: list[str] = []
-            while j < len(blocks) and blocks[j].kind == "bullet":
-                items.append(blocks[j].text)
-                j += 1
-            joined = block.text + "\n" + "\n".join(f"- {item}" for item in items)
-            if len(joined) <= MAX_PASSAGE_CHARS:
-                texts.append(("paragraph", joined))
-                i = j
-                continue
-        if block.kind == "bullet" and list_kind:
-            texts.append((list_kind, _prefixed(block.text, list_kind)))
-        else:
-            texts.extend((block.kind, piece) for piece in _split_long(block.text))
-        i += 1
-    return tuple(Passage(id=f"{section_id}#{n}", section_id=section_id, text=t, kind=k) for n, (k, t) in enumerate(texts, 1))
 
 
 def _build(meta: GuidanceMeta, raw_sections: list[_RawSection], source_text: str) -> GuidanceDocument:
@@ -178,40 +109,12 @@ def _build(meta: GuidanceMeta, raw_sections: list[_RawSection], source_text: str
         seen.add(section_id)
         path = tuple(t for _, _, t in stack) + (raw.title,)
         stack.append((raw.level, section_id, raw.title))
-        passages = _passages_for(section_id, raw.title, raw.blocks)
+        passages = passages_for(section_id, raw.title, raw.blocks)
         if passages or any(r.level > raw.level for r in raw_sections):
             sections.append(Section(section_id, raw.title, raw.level, path, passages))
     if not any(s.passages for s in sections):
         raise GuidanceParseError("The document has no sections with text: nothing could be quoted from it.")
-    return GuidanceDocument(meta=meta, sections=_with_lead_in_previews(sections), content_hash=hash_content(source_text))
-
-
-def _is_lead_in(text: str) -> bool:
-    return text.endswith(":") or "the following" in text.casefold()
-
-
-def _with_lead_in_previews(sections: list[Section]) -> tuple[Section, ...]:
-    """A section that only introduces its subsections ("the following Do's and Don'ts") is quoted with
-    the first item of each, so a member asking for the overview sees what it introduces."""
-    out: list[Section] = []
-    for i, section in enumerate(sections):
-        children = []
-        for later in sections[i + 1 :]:
-            if later.level <= section.level:
-                break
-            if later.level == section.level + 1 and later.passages:
-                children.append(later.passages[0].text)
-        if len(section.passages) == 1 and children and _is_lead_in(section.passages[0].text):
-            lead = section.passages[0]
-            text = lead.text
-            for child in children:
-                line = f"\n- {child} …"
-                if len(text) + len(line) > MAX_PASSAGE_CHARS:
-                    break
-                text += line
-            section = Section(section.id, section.title, section.level, section.heading_path, (Passage(lead.id, lead.section_id, text, "lead-in"),))
-        out.append(section)
-    return tuple(out)
+    return GuidanceDocument(meta=meta, sections=with_lead_in_previews(sections), content_hash=hash_content(source_text))
 
 
 def parse_markdown(text: str, source: str = "") -> GuidanceDocument:
