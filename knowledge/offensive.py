@@ -17,19 +17,20 @@ _TIERS = {
     "high": """fuck fucks fucked fucker fuckers fucking fuckin fuckwit fuckwits fuckface fuckhead fucktard motherfucker
         motherfuckers motherfucking clusterfuck clusterfucks mindfuck fuckup fuckups fuckery cunt cunts cunty twat twats twatting wanker wankers wank wanking wanky bellend bellends knobhead
         knobheads dickhead dickheads dick dicks cock cocks prick pricks bastard bastards fanny minge clunge pussy
-        cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking""",
-    "medium": """shit shits shite shitty shitting shithead shitheads shitshow shitfest shitfaced bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged bollocksed wankfest
+        cocksucker fcuk fcuking fuk fuks fukin fuking fukn fuq phuck phucking phuk fck fckn fckin fcking fkn fking
+        fook fooks fooked fookin fooking""",
+    "medium": """shit shits shite shitty shitting shithead shitheads shitshow shitfest shitfaced bullshit bullshitting horseshit dipshit shitstorm shithole shitholes apeshit batshit shitbag shitbags shag shags shagging shagged shagfest shagger shaggers bollocksed wankfest
         bollocks bollock bollocking arsehole arseholes asshole assholes ass dumbass jackass piss pissed pissing pisstake
-        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag stfu shyte bollox bollix bolloxed bollixed pisshead pissheads""",
+        tits bitch bitches bitching tosser tossers knob knobs jerkoff douchebag milf milfs stfu shyte bollox bollix bolloxed bollixed pisshead pissheads""",
     "low": "arse arsed arses crap crappy crapper bugger buggered feck fecking feckin effing effin frigging friggin ffs wtf wtaf omfg sod",
 }
 LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
 _PHRASES = re.compile(
-    r"\b(?:bell[- ]end|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
+    r"\b(?:bell[- ]ends?|(?:absolute|total|utter|complete|proper|right|massive|you|such\s+a)\s+c[- ]words?|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
     r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|f[\s.\-]+u[\s.\-]+c[\s.\-]+k(?:[\s.\-]+i[\s.\-]+n[\s.\-]+g)?\b|s[\s.\-]+h[\s.\-]+i[\s.\-]+t\b|"
     r"(?:stick|shove|put|ram|stuff)\s+(?:\w+\s+){1,4}?where\s+the\s+sun\s+(?:don['’]t|doesn['’]t)\s+shine|"
-    r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:pile|load|heap|bag|sack|bunch)\s+of\s+(?:steaming\s+|stinking\s+)?💩|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
 # Rude gestures described in words: "gave the opposition benches the two fingers", "middle finger up at cabinet".
@@ -45,7 +46,7 @@ _GESTURES = re.compile(
 # A lone "f" stands for the word it masks: in "f off" and "f yourself" only in lower case ("Flat F off Mill
 # Road" is an address), in "go f yourself" and "shut the f up" in any case. The raised middle finger is the
 # gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
-_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
+_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "bell ends": "high", "bell-ends": "high", "c-word": "high", "💩": "low", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
                 "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
                 "a**": "medium", "jerk off": "medium", "f u c k": "high", "f u c k i n g": "high", "s h i t": "medium",
                 "where the sun don't shine": "medium"}
@@ -214,6 +215,7 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     taken: set[int] = set()
     for m in _PHRASES.finditer(text):
         phrase = re.sub(r"\s+", " ", m.group().lower())
+        phrase = "c-word" if re.search(r"c[- ]words?$", phrase) else "💩" if phrase.endswith("💩") else phrase
         phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else "jerk off" if phrase.startswith("jerk") else phrase
         if _SPELT_OUT.fullmatch(phrase):  # "F.U.C.K", "s-h-i-t": the word spelt out
             phrase = " ".join(ch for ch in phrase if ch.isalpha())
@@ -243,6 +245,9 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
         if not core:
             continue
         word = _unmask(core)
+        if word is None and m.group().startswith("#"):
+            hits.extend(_hashtag_hits(text, start, core))
+            continue
         if word is not None:
             if _is_name_or_place(text, start, end, word):
                 continue
@@ -253,6 +258,22 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     if use_classifier:
         hits.extend(_classifier_hits(text, candidates))
     return sorted(hits, key=lambda h: h.start)
+
+
+_HASHTAG_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
+def _hashtag_hits(text: str, start: int, core: str) -> list[OffensiveHit]:
+    """Swearing inside a camel-case hashtag ("#FuckTheCuts", "#BollocksToBrexit"). Words that are also
+    names are skipped: "#DickWhittington" is a pantomime."""
+    hits = []
+    for part in _HASHTAG_PART.finditer(core):
+        word = part.group().lower()
+        if part.start() == 0 and part.end() == len(core) or word not in LEXICON or word in _NAME_LIKE:
+            continue
+        s, e = start + part.start(), start + part.end()
+        hits.append(OffensiveHit(s, e, text[s:e], word, LEXICON[word], "lexicon"))
+    return hits
 
 
 def _classifier_hits(text: str, candidates: list[tuple[int, int, str]]) -> list[OffensiveHit]:
