@@ -26,11 +26,11 @@ _TIERS = {
 }
 LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
 _PHRASES = re.compile(
-    r"\b(?:bell[- ]ends?|(?:absolute|total|utter|complete|proper|right|massive|you|such\s+a)\s+c[- ]words?|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
+    r"\b(?:bell[- ]end|bell-ends|(?:some|an?|you)\s+(?:absolute|total|utter|complete|proper|right)\s+c[- ]word(?!\s*[:–—-])|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
     r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|f[\s.\-]+u[\s.\-]+c[\s.\-]+k(?:[\s.\-]+i[\s.\-]+n[\s.\-]+g)?\b|s[\s.\-]+h[\s.\-]+i[\s.\-]+t\b|"
     r"(?:stick|shove|put|ram|stuff)\s+(?:\w+\s+){1,4}?where\s+the\s+sun\s+(?:don['’]t|doesn['’]t)\s+shine|"
-    r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:pile|load|heap|bag|sack|bunch)\s+of\s+(?:steaming\s+|stinking\s+)?💩|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
+    r"(?:jerk(?:s|ed|ing)?\s+(?:him|her|your|my|them)sel(?:f|ves)|jerk(?:s|ing))\s+off\b(?!\s+(?:the|a|an|its|his|her|their|from|onto|into|of)\b))\b|🖕[\U0001F3FB-\U0001F3FF\uFE0F]?|\b(?:kiss|kick)\s+(?:my|your|his|her|their|some)\s+a[*$]{2,}(?!\w)",
     re.I,
 )
 # Rude gestures described in words: "gave the opposition benches the two fingers", "middle finger up at cabinet".
@@ -46,13 +46,13 @@ _GESTURES = re.compile(
 # A lone "f" stands for the word it masks: in "f off" and "f yourself" only in lower case ("Flat F off Mill
 # Road" is an address), in "go f yourself" and "shut the f up" in any case. The raised middle finger is the
 # gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
-_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "bell ends": "high", "bell-ends": "high", "c-word": "high", "💩": "low", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
+_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "bell ends": "high", "bell-ends": "high", "c-word": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
                 "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
                 "a**": "medium", "jerk off": "medium", "f u c k": "high", "f u c k i n g": "high", "s h i t": "medium",
                 "where the sun don't shine": "medium"}
 _SPELT_OUT = re.compile(r"[a-z](?:[\s.\-]+[a-z])+")
 # Words that are also names, birds, puddings or tools; only these get the proper-noun exclusion.
-_NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod".split()) | {"bell end"}
+_NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod fook".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
 _CONTEXT_EXCEPTIONS = re.compile(
     r"spotted\s+dick|moby\s+dick|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
@@ -215,7 +215,7 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     taken: set[int] = set()
     for m in _PHRASES.finditer(text):
         phrase = re.sub(r"\s+", " ", m.group().lower())
-        phrase = "c-word" if re.search(r"c[- ]words?$", phrase) else "💩" if phrase.endswith("💩") else phrase
+        phrase = "c-word" if re.search(r"c[- ]word$", phrase) else phrase
         phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else "jerk off" if phrase.startswith("jerk") else phrase
         if _SPELT_OUT.fullmatch(phrase):  # "F.U.C.K", "s-h-i-t": the word spelt out
             phrase = " ".join(ch for ch in phrase if ch.isalpha())
@@ -261,15 +261,18 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
 
 
 _HASHTAG_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_HASHTAG_SAFE = frozenset("shag shags pussy tit tits".split())
 
 
 def _hashtag_hits(text: str, start: int, core: str) -> list[OffensiveHit]:
     """Swearing inside a camel-case hashtag ("#FuckTheCuts", "#BollocksToBrexit"). Words that are also
-    names are skipped: "#DickWhittington" is a pantomime."""
+    names, birds or plants are skipped ("#DickWhittington", "#ShagColony", "#PussyWillowWalk"), and so are
+    capitals inside a longer tag, which are usually initials ("#FFSFunDay": Friends of Fairfield School)."""
     hits = []
     for part in _HASHTAG_PART.finditer(core):
         word = part.group().lower()
-        if part.start() == 0 and part.end() == len(core) or word not in LEXICON or word in _NAME_LIKE:
+        whole = part.start() == 0 and part.end() == len(core)
+        if whole or word not in LEXICON or word in _NAME_LIKE or word in _HASHTAG_SAFE or part.group().isupper():
             continue
         s, e = start + part.start(), start + part.end()
         hits.append(OffensiveHit(s, e, text[s:e], word, LEXICON[word], "lexicon"))
