@@ -1,4 +1,5 @@
-"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~88 min at 7,220 posts on 2 cores).
+"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~88 min at 7,220 posts on
+2 cores, ~150 at 9,300; stopped, it resumes from its finished folds).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
@@ -14,6 +15,7 @@ nothing here runs when the bot serves.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,9 @@ from knowledge.risk_model import (
 EPOCHS = 5
 BATCH = 16
 MAX_TOKENS = 128
+# Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (a refit on
+# 9,300 posts takes ~150 minutes on two cores, longer than one working session) resumes where it stopped.
+CHECKPOINTS = Path(__file__).resolve().parent / "training" / ".refit"
 
 
 def _fit(posts: list[LabelledPost], seed: int) -> tuple[Any, Any, Any, list[tuple[str, Any]]]:
@@ -80,6 +85,50 @@ def _predict(fitted: tuple[Any, Any, Any, Any], texts: list[str]) -> np.ndarray:
         return np.concatenate([torch.sigmoid(head(pooled(texts[i : i + 32]) * HEAD_SCALE)).numpy() for i in range(0, len(texts), 32)])
 
 
+def _checkpoint_path(directory: Path, fingerprint: str, fold: int) -> Path:
+    return directory / f"fold-{fold + 1}-of-{THRESHOLD_FOLDS}-{fingerprint}.npz"
+
+
+def load_fold(directory: Path, fingerprint: str, fold: int, held: np.ndarray) -> np.ndarray | None:
+    """A finished fold's predictions for `held`, or None when that fold has not run on these posts and
+    this recipe (the fingerprint covers both) or its file is unreadable."""
+    try:
+        with np.load(_checkpoint_path(directory, fingerprint, fold)) as data:
+            if not np.array_equal(data["held"], held):
+                return None
+            return np.asarray(data["predictions"], dtype=np.float32)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def save_fold(directory: Path, fingerprint: str, fold: int, held: np.ndarray, predictions: np.ndarray) -> None:
+    """Keep one fold's predictions; written to a temporary name first so a kill never leaves half a file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = _checkpoint_path(directory, fingerprint, fold)
+    partial = final.with_name(final.name + ".partial.npz")
+    np.savez(partial, held=held, predictions=predictions)
+    partial.replace(final)
+
+
+def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
+    """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
+    fingerprint = weights_fingerprint(posts)
+    order = np.random.default_rng(0).permutation(len(posts))
+    out_of_fold = np.zeros(y.shape, dtype=np.float32)
+    for fold in range(THRESHOLD_FOLDS):
+        held = order[fold::THRESHOLD_FOLDS]
+        predictions = load_fold(directory, fingerprint, fold, held)
+        if predictions is None:
+            kept = np.setdiff1d(order, held)
+            predictions = _predict(_fit([posts[i] for i in kept], seed=fold), [posts[i].text for i in held])
+            save_fold(directory, fingerprint, fold, held, predictions)
+            print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
+        else:
+            print(f"fold {fold + 1}/{THRESHOLD_FOLDS} taken from {directory}", flush=True)
+        out_of_fold[held] = predictions
+    return out_of_fold
+
+
 def rethreshold() -> None:
     """Re-derive the shipped file's thresholds from its stored out-of-fold predictions: seconds, not a refit.
 
@@ -113,7 +162,7 @@ def rethreshold() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~88 min at 7,220 posts on two cores).")
+    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~150 min at 9,300 posts on two cores; resumes if stopped).")
     parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
     if parser.parse_args().thresholds_only:
         rethreshold()
@@ -123,15 +172,7 @@ def main() -> None:
     torch.set_num_threads(2)
     posts = load_training()
     y = labels_matrix(posts)
-    order = np.random.default_rng(0).permutation(len(posts))
-    out_of_fold = np.zeros(y.shape, dtype=np.float32)
-    for fold in range(THRESHOLD_FOLDS):
-        held = order[fold::THRESHOLD_FOLDS]
-        kept = np.setdiff1d(order, held)
-        fitted = _fit([posts[i] for i in kept], seed=fold)
-        out_of_fold[held] = _predict(fitted, [posts[i].text for i in held])
-        print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
-    out_of_fold = out_of_fold.astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
+    out_of_fold = out_of_fold_predictions(posts, y).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
     thresholds = thresholds_for(y, out_of_fold)
     _, head, _, adapters = _fit(posts, seed=0)
     pairs = trained_pairs(adapters)
