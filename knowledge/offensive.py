@@ -26,7 +26,7 @@ _TIERS = {
 }
 LEXICON: dict[str, str] = {w: tier for tier, words in _TIERS.items() for w in words.split()}
 _PHRASES = re.compile(
-    r"\b(?:bell[- ]end|bell-ends|(?:some|an?|you)\s+(?:absolute|total|utter|complete|proper|right)\s+c[- ]word(?!\s*[:–—-])|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
+    r"\b(?:bell(?:[- ]end|-ends)|(?:some|an?|you)\s+(?:absolute|total|utter|complete|proper|right)\s+c[- ]word(?!\s*[:–—-])|cock[- ]up|tits[- ]up|balls[- ]up|load of (?:old )?balls|talking balls|half[- ]arsed|"
     r"piss[- ]take|taking the piss|pissed off|piss off|sod off|bugger off|bugger all|give a toss|arse[- ]licking|"
     r"eff off|go\s+f\s+yourself|(?-i:f)\s+(?:yourself|off)|shut\s+the\s+f\s+up|f[\s.\-]+u[\s.\-]+c[\s.\-]+k(?:[\s.\-]+i[\s.\-]+n[\s.\-]+g)?\b|s[\s.\-]+h[\s.\-]+i[\s.\-]+t\b|"
     r"(?:stick|shove|put|ram|stuff)\s+(?:\w+\s+){1,4}?where\s+the\s+sun\s+(?:don['’]t|doesn['’]t)\s+shine|"
@@ -46,7 +46,7 @@ _GESTURES = re.compile(
 # A lone "f" stands for the word it masks: in "f off" and "f yourself" only in lower case ("Flat F off Mill
 # Road" is an address), in "go f yourself" and "shut the f up" in any case. The raised middle finger is the
 # gesture itself, in any skin tone. "kiss my a**" needs its verb: an "A**" alone is an exam grade.
-_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "bell ends": "high", "bell-ends": "high", "c-word": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
+_PHRASE_TIER = {"bell end": "high", "bell-end": "high", "bell-ends": "high", "c-word": "high", "pissed off": "medium", "piss off": "medium", "🖕": "medium",
                 "f off": "high", "f yourself": "high", "go f yourself": "high", "shut the f up": "high",
                 "a**": "medium", "jerk off": "medium", "f u c k": "high", "f u c k i n g": "high", "s h i t": "medium",
                 "where the sun don't shine": "medium"}
@@ -246,8 +246,10 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
             continue
         word = _unmask(core)
         if word is None and m.group().startswith("#"):
-            hits.extend(_hashtag_hits(text, start, core))
-            continue
+            tag_hits = _hashtag_hits(text, start, core)
+            if tag_hits:
+                hits.extend(tag_hits)
+                continue
         if word is not None:
             if _is_name_or_place(text, start, end, word):
                 continue
@@ -261,20 +263,20 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
 
 
 _HASHTAG_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_HASHTAG_SAFE = frozenset("shag shags pussy tit tits".split())
+_HASHTAG_SAFE = frozenset({"shag", "shags"})  # the seabird: "#ShagColony" has no other bird word to go by
 
 
 def _hashtag_hits(text: str, start: int, core: str) -> list[OffensiveHit]:
     """Swearing inside a camel-case hashtag ("#FuckTheCuts", "#BollocksToBrexit"). Words that are also
-    names, birds or plants are skipped ("#DickWhittington", "#ShagColony", "#PussyWillowWalk"), and so are
-    capitals inside a longer tag, which are usually initials ("#FFSFunDay": Friends of Fairfield School)."""
+    names, birds or plants are skipped ("#DickWhittington", "#ShagColony", "#PussyWillowWalk") with the same
+    checks as words in the text, and so are capitals inside a longer tag, which are usually initials
+    ("#FFSFunDay": Friends of Fairfield School)."""
     hits = []
     for part in _HASHTAG_PART.finditer(core):
         word = part.group().lower()
-        whole = part.start() == 0 and part.end() == len(core)
-        if whole or word not in LEXICON or word in _NAME_LIKE or word in _HASHTAG_SAFE or part.group().isupper():
-            continue
         s, e = start + part.start(), start + part.end()
+        if word not in LEXICON or word in _NAME_LIKE or word in _HASHTAG_SAFE or part.group().isupper() or _is_name_or_place(text, s, e, word):
+            continue
         hits.append(OffensiveHit(s, e, text[s:e], word, LEXICON[word], "lexicon"))
     return hits
 

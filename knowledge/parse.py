@@ -15,9 +15,8 @@ from pathlib import Path
 import yaml
 
 from knowledge.model import GuidanceDocument, GuidanceMeta, Section, hash_content
-from knowledge.passages import MAX_PASSAGE_CHARS, Block, passages_for, with_lead_in_previews
+from knowledge.passages import Block, passages_for, with_lead_in_previews
 
-__all__ = ["MAX_PASSAGE_CHARS", "GuidanceParseError", "load_default", "load_path", "parse_guidance", "parse_markdown", "parse_plain_text"]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{#([A-Za-z0-9/_.-]+)\})?\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d{1,2}[.)])\s+(.*)$")

@@ -15,15 +15,19 @@ nothing here runs when the bot serves.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from knowledge.draft_model import LabelledPost, load_training, posts_fingerprint
+from knowledge.durable_files import fsync_path
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
 from knowledge.encoder_adapters import adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.risk_model import (
+    CATEGORIES,
     HEAD_SCALE,
     RECIPE,
     TARGET_PRECISION,
@@ -89,39 +93,52 @@ def _checkpoint_path(directory: Path, fingerprint: str, fold: int) -> Path:
     return directory / f"fold-{fold + 1}-of-{THRESHOLD_FOLDS}-{fingerprint}.npz"
 
 
-def load_fold(directory: Path, fingerprint: str, fold: int, held: np.ndarray) -> np.ndarray | None:
-    """A finished fold's predictions for `held`, or None when that fold has not run on these posts and
-    this recipe (the fingerprint covers both) or its file is unreadable."""
+def checkpoint_key(posts: list[LabelledPost]) -> str:
+    """What a fold's predictions depend on: the posts, the recipe's name, and the fitting code and numbers
+    themselves, so a changed learning rate or batch size is never mixed with folds fitted before it."""
+    code = inspect.getsource(_fit) + inspect.getsource(adapted_model)
+    recipe = f"{weights_fingerprint(posts)}|{EPOCHS}|{BATCH}|{MAX_TOKENS}|{','.join(CATEGORIES)}|{code}"
+    return hashlib.sha256(recipe.encode()).hexdigest()[:24]
+
+
+def load_fold(directory: Path, key: str, fold: int, held: np.ndarray) -> np.ndarray | None:
+    """A finished fold's predictions for `held`, or None when that fold has not run under `key` or its
+    file is damaged in any way (a damaged checkpoint costs a refit of one fold, never the run)."""
     try:
-        with np.load(_checkpoint_path(directory, fingerprint, fold)) as data:
-            if not np.array_equal(data["held"], held):
+        with np.load(_checkpoint_path(directory, key, fold)) as data:
+            predictions = np.asarray(data["predictions"], dtype=np.float32)
+            if not np.array_equal(data["held"], held) or predictions.shape != (len(held), len(CATEGORIES)):
                 return None
-            return np.asarray(data["predictions"], dtype=np.float32)
-    except (OSError, KeyError, ValueError):
+            return predictions
+    except Exception:  # noqa: BLE001 - empty, truncated or foreign files all mean "fit this fold again"
         return None
 
 
-def save_fold(directory: Path, fingerprint: str, fold: int, held: np.ndarray, predictions: np.ndarray) -> None:
-    """Keep one fold's predictions; written to a temporary name first so a kill never leaves half a file."""
+def save_fold(directory: Path, key: str, fold: int, held: np.ndarray, predictions: np.ndarray) -> None:
+    """Keep one fold's predictions: written and synced under a temporary name, then renamed, so neither a
+    kill nor a power cut leaves a half-written checkpoint under the real name."""
     directory.mkdir(parents=True, exist_ok=True)
-    final = _checkpoint_path(directory, fingerprint, fold)
-    partial = final.with_name(final.name + ".partial.npz")
-    np.savez(partial, held=held, predictions=predictions)
+    final = _checkpoint_path(directory, key, fold)
+    partial = final.with_name(final.name + ".partial")
+    with partial.open("wb") as out:
+        np.savez(out, held=held, predictions=predictions)
+    fsync_path(partial)
     partial.replace(final)
+    fsync_path(directory)
 
 
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
     """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
-    fingerprint = weights_fingerprint(posts)
+    key = checkpoint_key(posts)
     order = np.random.default_rng(0).permutation(len(posts))
     out_of_fold = np.zeros(y.shape, dtype=np.float32)
     for fold in range(THRESHOLD_FOLDS):
         held = order[fold::THRESHOLD_FOLDS]
-        predictions = load_fold(directory, fingerprint, fold, held)
+        predictions = load_fold(directory, key, fold, held)
         if predictions is None:
             kept = np.setdiff1d(order, held)
             predictions = _predict(_fit([posts[i] for i in kept], seed=fold), [posts[i].text for i in held])
-            save_fold(directory, fingerprint, fold, held, predictions)
+            save_fold(directory, key, fold, held, predictions)
             print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
         else:
             print(f"fold {fold + 1}/{THRESHOLD_FOLDS} taken from {directory}", flush=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.model import hash_content
-from knowledge.parse import MAX_PASSAGE_CHARS, GuidanceParseError, parse_guidance, parse_markdown, parse_plain_text
+from knowledge.parse import GuidanceParseError, parse_guidance, parse_markdown, parse_plain_text
+from knowledge.passages import MAX_PASSAGE_CHARS
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_3ba1335fd117a0ac.txt"
 

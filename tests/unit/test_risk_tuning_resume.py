@@ -67,12 +67,25 @@ def test_folds_fitted_on_other_posts_are_not_reused(monkeypatch: pytest.MonkeyPa
     assert fits == list(range(THRESHOLD_FOLDS))
 
 
-def test_an_unreadable_checkpoint_is_refitted_not_trusted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_folds_fitted_with_other_settings_are_not_reused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     posts = _posts(40)
     _fake_training(monkeypatch)
     risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
-    damaged = sorted(tmp_path.glob("fold-1-*.npz"))[0]
-    damaged.write_bytes(b"not an npz")
+    monkeypatch.setattr(risk_tuning, "BATCH", risk_tuning.BATCH * 2)
     fits = _fake_training(monkeypatch)
     risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
+    assert fits == list(range(THRESHOLD_FOLDS))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated"])
+def test_a_damaged_checkpoint_is_refitted_not_trusted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damage: str) -> None:
+    posts = _posts(40)
+    _fake_training(monkeypatch)
+    first = risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
+    damaged = sorted(tmp_path.glob("fold-1-*.npz"))[0]
+    whole = damaged.read_bytes()
+    damaged.write_bytes({"garbage": b"not an npz", "empty": b"", "truncated": whole[: len(whole) // 2]}[damage])
+    fits = _fake_training(monkeypatch)
+    again = risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
     assert fits == [0]
+    np.testing.assert_array_equal(first, again)
