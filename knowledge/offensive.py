@@ -215,8 +215,10 @@ def find_offensive(text: str, use_classifier: bool = True) -> list[OffensiveHit]
     taken: set[int] = set()
     for m in _PHRASES.finditer(text):
         phrase = re.sub(r"\s+", " ", m.group().lower())
-        phrase = "c-word" if re.search(r"c[- ]word$", phrase) else phrase
-        phrase = "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else "jerk off" if phrase.startswith("jerk") else phrase
+        phrase = (
+            "🖕" if phrase.startswith("🖕") else "a**" if phrase[-2:] in ("**", "$$") else "jerk off" if phrase.startswith("jerk")
+            else "c-word" if phrase.endswith("word") else phrase  # "some absolute c-word": only that phrase ends in "word"
+        )
         if _SPELT_OUT.fullmatch(phrase):  # "F.U.C.K", "s-h-i-t": the word spelt out
             phrase = " ".join(ch for ch in phrase if ch.isalpha())
         elif phrase.endswith("shine"):  # "shove it where the sun don't shine"

@@ -89,8 +89,8 @@ def _predict(fitted: tuple[Any, Any, Any, Any], texts: list[str]) -> np.ndarray:
         return np.concatenate([torch.sigmoid(head(pooled(texts[i : i + 32]) * HEAD_SCALE)).numpy() for i in range(0, len(texts), 32)])
 
 
-def _checkpoint_path(directory: Path, fingerprint: str, fold: int) -> Path:
-    return directory / f"fold-{fold + 1}-of-{THRESHOLD_FOLDS}-{fingerprint}.npz"
+def _checkpoint_path(directory: Path, key: str, fold: int) -> Path:
+    return directory / f"fold-{fold + 1}-of-{THRESHOLD_FOLDS}-{key}.npz"
 
 
 def checkpoint_key(posts: list[LabelledPost]) -> str:
