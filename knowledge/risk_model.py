@@ -45,7 +45,11 @@ TARGET_PRECISION = 0.9
 # blind1 draft, a development set (0.624 against 0.615); out-of-fold recall 0.968 -> 0.962.
 # On the 7,220-post refit the 0.96 target still flagged that comms-team example; clearing it needed 0.97
 # (threshold 0.53 -> 0.84), so password_sharing.yaml's council-page exception excuses it and 0.96 is kept.
-RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "bullying_discrimination": 0.91, "password_sharing": 0.96}
+# The 9,842-post refit (2026-11-27) flags no rule's clean example at 0.9 in any category, but at bullying's
+# 0.91 it missed the semantic rule's own "She's far too big for the chair, someone get her a bigger one"
+# (0.816 against 0.836), so bullying is back at 0.9 (0.804). Bias and password sharing keep their raised
+# targets: lowering them would drop password's threshold from 0.79 to 0.50 for no example that needs it.
+RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "password_sharing": 0.96}
 if not RAISED_PRECISION.keys() <= set(CATEGORIES):
     raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
 

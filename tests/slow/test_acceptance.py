@@ -23,7 +23,7 @@ DRAFT_SETS = [SHARED / "eval" / "dev-drafts.jsonl", DATA / "drafts-blind1.jsonl"
 # tests/data/heldout/ holds sets that are measured (README), so they assert nothing: blind20-24 and
 # blind27-36 are held out. The others were held out until they became development or training data:
 # blind2-19's and blind25-26's questions are in asked.yaml; blind3-13's drafts in posts-g, -h and -i,
-# blind14-19's in posts-k, blind25-26's (read to develop rules) in training/pending/posts-o.
+# blind14-19's in posts-k, blind25-26's (read to develop rules) in training/posts-o.
 
 
 @pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda p: p.name)
