@@ -1,5 +1,5 @@
-"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~88 min at 7,220 posts on
-2 cores, ~150 at 9,300; stopped, it resumes from its finished folds).
+"""Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning` (~100 min at 9,842 posts on
+two free cores: six fits of ~16 minutes; stopped, it resumes from its finished folds).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
@@ -42,8 +42,8 @@ from knowledge.risk_model import (
 EPOCHS = 5
 BATCH = 16
 MAX_TOKENS = 128
-# Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (a refit on
-# 9,300 posts takes ~150 minutes on two cores, longer than one working session) resumes where it stopped.
+# Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (one on 9,842
+# posts takes ~100 minutes of two free cores, more than a session often has free) resumes where it stopped.
 CHECKPOINTS = Path(__file__).resolve().parent / "training" / ".refit"
 
 
@@ -179,7 +179,7 @@ def rethreshold() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~150 min at 9,300 posts on two cores; resumes if stopped).")
+    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~100 min at 9,842 posts on two free cores; resumes if stopped).")
     parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
     if parser.parse_args().thresholds_only:
         rethreshold()
