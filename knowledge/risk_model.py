@@ -48,7 +48,8 @@ TARGET_PRECISION = 0.9
 # The 9,842-post refit (2026-11-27) flags no rule's clean example at 0.9 in any category, but at bullying's
 # 0.91 it missed the semantic rule's own "She's far too big for the chair, someone get her a bigger one"
 # (0.816 against 0.836), so bullying is back at 0.9 (0.804). Bias and password sharing keep their raised
-# targets: lowering them would drop password's threshold from 0.79 to 0.50 for no example that needs it.
+# targets as a margin: this refit flags none of their rules' clean examples at 0.9 either, but earlier
+# refits did, and at 0.9 password sharing's threshold would fall from 0.79 to 0.50, bias's from 0.60 to 0.50.
 RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "password_sharing": 0.96}
 if not RAISED_PRECISION.keys() <= set(CATEGORIES):
     raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
