@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.durable_files import replace_atomically
 from knowledge.embedding import Embedder
 from knowledge.rules import CATEGORIES
 
@@ -126,12 +125,7 @@ def _read(source: object, key: str) -> SemanticModel | None:
 
 
 def _write(path: Path, model: SemanticModel, key: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    with os.fdopen(fd, "wb") as handle:
-        np.savez(handle, weights=model.weights, bias=model.bias, thresholds=model.thresholds, fingerprint=key)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    replace_atomically(path, lambda handle: np.savez(handle, weights=model.weights, bias=model.bias, thresholds=model.thresholds, fingerprint=key), suffix=".npz.tmp")
 
 
 # Models fitted in this process, by fingerprint. A fit over ~3,000 posts takes ~10 s, and a process that

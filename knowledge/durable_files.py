@@ -6,7 +6,10 @@ A publish is only as safe as its fsyncs: file contents first, then the directori
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 CRASH_ENV = "GUIDANCE_BOT_TEST_CRASH_AT"  # test hook: os._exit at the named publish step
 PUBLISH_STEPS = ("validated", "content-written", "index-built", "moved", "inserted", "committed")
@@ -37,3 +40,24 @@ def write_file(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def replace_atomically(path: Path, write: Callable[[BinaryIO], None], *, suffix: str = ".tmp", durable: bool = False) -> None:
+    """Write `path` through a temporary file beside it and rename it into place, so a reader (or a resumed
+    run) never sees half a file; with `durable`, the file and its directory are also fsynced, so the
+    rename survives a power cut. A failed write leaves the old file, if any, and no temporary one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_path(path.parent)

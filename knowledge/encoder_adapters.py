@@ -11,8 +11,6 @@ weights, which gives an ordinary BERT that runs on every engine (knowledge/embed
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.durable_files import replace_atomically
 from knowledge.embedding import REAL_MODEL_NAME
 
 RANK = 8
@@ -122,12 +121,7 @@ def write_adapters(path: Path, purpose: str, pairs: dict[str, tuple[np.ndarray, 
     for name, (down, up) in pairs.items():
         arrays[f"down|{name}"] = down.astype(np.float32)
         arrays[f"up|{name}"] = up.astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    with os.fdopen(fd, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    replace_atomically(path, lambda handle: np.savez_compressed(handle, **arrays), suffix=".npz.tmp")
 
 
 def read_adapters(path: Path, purpose: str | None = None) -> tuple[EncoderAdapters, dict[str, np.ndarray]] | None:

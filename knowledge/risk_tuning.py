@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.draft_model import LabelledPost, load_training, posts_fingerprint
-from knowledge.durable_files import fsync_path
+from knowledge.durable_files import replace_atomically
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
 from knowledge.encoder_adapters import adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.risk_model import (
@@ -117,14 +117,7 @@ def load_fold(directory: Path, key: str, fold: int, held: np.ndarray) -> np.ndar
 def save_fold(directory: Path, key: str, fold: int, held: np.ndarray, predictions: np.ndarray) -> None:
     """Keep one fold's predictions: written and synced under a temporary name, then renamed, so neither a
     kill nor a power cut leaves a half-written checkpoint under the real name."""
-    directory.mkdir(parents=True, exist_ok=True)
-    final = _checkpoint_path(directory, key, fold)
-    partial = final.with_name(final.name + ".partial")
-    with partial.open("wb") as out:
-        np.savez(out, held=held, predictions=predictions)
-    fsync_path(partial)
-    partial.replace(final)
-    fsync_path(directory)
+    replace_atomically(_checkpoint_path(directory, key, fold), lambda out: np.savez(out, held=held, predictions=predictions), suffix=".partial", durable=True)
 
 
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
