@@ -25,6 +25,8 @@ DRAFT_SETS = [SHARED / "eval" / "dev-drafts.jsonl", DATA / "drafts-blind1.jsonl"
 # blind21 draft were once printed). The others were held out until they became development or training data:
 # blind2-19's and blind25-26's questions are in asked.yaml; blind3-13's drafts in posts-g, -h and -i,
 # blind14-19's in posts-k, blind25-26's (read to develop rules) in training/posts-o.
+# questions-calibration.jsonl (200 questions, development) is measured in the README, not asserted: it sits
+# at the 0.9 target, where one question would fail it, and is what the abstention margins are checked on.
 
 
 @pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda p: p.name)
