@@ -42,8 +42,8 @@ from knowledge.risk_model import (
 EPOCHS = 5
 BATCH = 16
 MAX_TOKENS = 128
-# Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (one on 9,842
-# posts takes ~100 minutes of two free cores, more than a session often has free) resumes where it stopped.
+# Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (it is long: see
+# the module docstring) resumes where it stopped.
 CHECKPOINTS = Path(__file__).resolve().parent / "training" / ".refit"
 
 
@@ -172,7 +172,7 @@ def rethreshold() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the draft check's tuned risk model (~100 min at 9,842 posts on two free cores; resumes if stopped).")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
     if parser.parse_args().thresholds_only:
         rethreshold()

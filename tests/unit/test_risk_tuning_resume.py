@@ -1,5 +1,5 @@
-"""A refit of the draft model can outlast a working session (~100 minutes of two free cores at 9,842
-posts), so a stopped one must resume from its finished folds, and never reuse folds fitted on other posts."""
+"""A refit of the draft model can outlast a working session (its time is in knowledge/risk_tuning.py's
+docstring), so a stopped one must resume from its finished folds, and never reuse folds fitted on other posts."""
 
 from __future__ import annotations
 
