@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         mode.add_argument("--jsonl", action="store_true", help="read JSON lines from standard input, write one result line each")
     ev = sub.add_parser("eval", help="score the assistant on a JSONL evaluation set")
     ev.add_argument("kind", choices=["questions", "drafts"])
-    ev.add_argument("file")
+    ev.add_argument("file", nargs="+", help="a JSONL set; several are scored together as one pooled set")
     ev.add_argument("--json", action="store_true")
     serve = sub.add_parser("serve", help="run the web chat, JSON API, health and metrics (and the chat platforms)")
     serve.add_argument("--host", help="address to bind (default GUIDANCE_BOT_HOST or 127.0.0.1)")
@@ -182,7 +182,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
 def _eval(args: argparse.Namespace, console: Console) -> int:
     from bot.evaluate import print_report, read_jsonl, score_drafts, score_questions
 
-    rows = read_jsonl(args.file)
+    rows = [row for file in args.file for row in read_jsonl(file)]
     assistant = _load(console)
     report = score_questions(assistant, rows) if args.kind == "questions" else score_drafts(assistant, rows)
     if args.json:

@@ -102,3 +102,8 @@ def test_eval_commands_print_scores(env, tmp_path):
     proc = run(["eval", "drafts", str(drafts)], env)
     assert proc.returncode == 0, proc.stderr
     assert b"password_sharing" in proc.stdout
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text('{"text": "Thanks to everyone who came to the litter pick on Saturday!", "must": []}\n')
+    pooled = json.loads(run(["eval", "drafts", "--json", str(drafts), str(clean)], env).stdout)
+    assert pooled["drafts"] == 2 and pooled["clean_drafts"] == 1, "several sets are scored as one"
+    assert pooled["per_category"]["password_sharing"]["tp"] == 1
