@@ -1,0 +1,85 @@
+"""Taking pending training data: the next refit must be able to rebuild exactly the training set a
+previous session fitted, and a stale or mistyped label addition must stop it before anything changes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge import risk_tuning
+from knowledge.pending_training import RESUME_FROM, TRAINING, PendingError, read_additions, take_pending
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _read(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture
+def training(tmp_path: Path) -> Path:
+    root = tmp_path / "training"
+    (root / "pending").mkdir(parents=True)
+    _write(root / "posts-a.jsonl", [{"text": "Rumour has it the officer is 'on leave'.", "labels": []}, {"text": "Lovely day.", "labels": []}])
+    _write(root / "pending" / "posts-b.jsonl", [{"text": "My login is Tulip99", "labels": ["password_sharing"]}])
+    _write(root / "pending" / "label-additions.jsonl", [{"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}])
+    return root
+
+
+def test_additions_are_applied_and_pending_posts_join_the_training_set(training: Path) -> None:
+    done = take_pending(training)
+    assert done == ["1 label additions to 1 files", "move posts-b.jsonl"]
+    assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"]
+    assert _read(training / "posts-a.jsonl")[1]["labels"] == []
+    assert (training / "posts-b.jsonl").exists()
+    assert not list((training / "pending").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize(
+    ("addition", "needle"),
+    [
+        ({"file": "posts-a.jsonl", "text": "Rumour has it", "add": "defamation"}, "0 posts"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day.", "add": "slander"}, "unknown category"),
+        ({"file": "posts-z.jsonl", "text": "Lovely day.", "add": "defamation"}, "no training file"),
+        ({"file": "../posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "no training file"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day."}, "not a {file, text, add}"),
+    ],
+)
+def test_a_bad_addition_is_named_and_nothing_changes(training: Path, addition: dict[str, str], needle: str) -> None:
+    before = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl")}
+    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(addition) + "\n")
+    with pytest.raises(PendingError, match=needle.replace("{", r"\{").replace("}", r"\}")):
+        take_pending(training)
+    after = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl") if p.name != "label-additions.jsonl"}
+    assert after == {k: v for k, v in before.items() if k.name != "label-additions.jsonl"}
+
+
+def test_check_only_changes_nothing(training: Path) -> None:
+    before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
+    assert take_pending(training, check_only=True)[0] == "1 label additions to 1 files"
+    assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before
+
+
+def test_the_repositorys_pending_data_applies_cleanly(tmp_path: Path) -> None:
+    """Every waiting addition still names exactly one post of its file, with a new category."""
+    copy = tmp_path / "training"
+    shutil.copytree(TRAINING, copy, ignore=shutil.ignore_patterns(".refit", "*.npz"))
+    additions = read_additions(copy / "pending")
+    take_pending(copy)
+    for addition in additions:
+        rows = [r for r in _read(copy / addition.file) if r["text"] == addition.text]
+        assert len(rows) == 1 and addition.add in rows[0]["labels"]  # type: ignore[operator]
+
+
+def test_kept_folds_go_where_the_refit_resumes_from(training: Path) -> None:
+    (training / "pending" / "checkpoints").mkdir()
+    (training / "pending" / "checkpoints" / "fold-1-of-5-abc.npz").write_bytes(b"fold")
+    assert "resume from fold-1-of-5-abc.npz" in take_pending(training)
+    assert (training / RESUME_FROM / "fold-1-of-5-abc.npz").read_bytes() == b"fold"
+    assert risk_tuning.CHECKPOINTS == TRAINING / RESUME_FROM
