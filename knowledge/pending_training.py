@@ -5,8 +5,8 @@ Why a command: a refit takes about two hours, longer than the rest of a working 
 training set it fits has to be rebuilt exactly, by anyone, from what the repository holds (the fold
 checkpoints are keyed by the posts, so one post or label out and they cannot be reused). By hand that
 was a `git mv` per file and 35 label edits; here it is one step that changes nothing unless every
-addition names exactly one post of its file. `--check` only validates. Fold checkpoints kept from an
-unfinished refit go where the refit resumes from.
+addition names exactly one post of its file and every pending post is one the loader accepts.
+`--check` only validates. Fold checkpoints kept from an unfinished refit go where the refit resumes from.
 
 It does not refit: run `python -m knowledge.risk_tuning` next, then compare on the held-out sets before
 committing the moved files and the new adapters together (pending/README.md).
@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from knowledge.rules import CATEGORIES
 
@@ -32,16 +35,17 @@ RESUME_FROM = ".refit"
 
 
 class PendingError(ValueError):
-    """The pending data does not fit the training set; the message names the line."""
+    """The pending data does not fit the training set; the message names the file and line."""
 
 
 @dataclass(frozen=True)
 class LabelAddition:
-    """One more category for the post of `file` whose text is exactly `text`."""
+    """One more category for the post of `file` whose text is exactly `text` (from line `line`)."""
 
     file: str
     text: str
     add: str
+    line: int
 
 
 def read_additions(pending: Path) -> list[LabelAddition]:
@@ -49,57 +53,101 @@ def read_additions(pending: Path) -> list[LabelAddition]:
     if not path.exists():
         return []
     additions = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
             continue
         try:
-            row = json.loads(line)
-            addition = LabelAddition(file=row["file"], text=row["text"], add=row["add"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise PendingError(f"{ADDITIONS}:{n}: not a {{file, text, add}} object ({exc})") from None
-        if addition.add not in CATEGORIES:
-            raise PendingError(f"{ADDITIONS}:{n}: unknown category {addition.add!r}")
-        additions.append(addition)
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PendingError(f"{ADDITIONS}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("file", "text", "add")):
+            raise PendingError(f"{ADDITIONS}:{n}: not a {{file, text, add}} object of strings")
+        if row["add"] not in CATEGORIES:
+            raise PendingError(f"{ADDITIONS}:{n}: unknown category {row['add']!r}")
+        if Path(row["file"]).name != row["file"] or not row["file"].startswith("posts-"):
+            raise PendingError(f"{ADDITIONS}:{n}: {row['file']!r} is not a training file name (posts-*.jsonl)")
+        additions.append(LabelAddition(row["file"], row["text"], row["add"], n))
     return additions
 
 
-def _labelled_lines(training: Path, additions: list[LabelAddition]) -> dict[str, list[str]]:
+def _posts(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(line, post) for every non-blank line, each checked as knowledge.draft_model's loader will."""
+    rows = []
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            post = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PendingError(f"{path.name}:{n}: not valid JSON ({exc.msg})") from None
+        labels = post.get("labels", []) if isinstance(post, dict) else None
+        if not isinstance(post, dict) or not isinstance(post.get("text"), str) or not isinstance(labels, list):
+            raise PendingError(f"{path.name}:{n}: not a {{text, labels}} post")
+        unknown = [label for label in labels if label not in CATEGORIES]
+        if unknown:
+            raise PendingError(f"{path.name}:{n}: unknown label {unknown[0]!r}")
+        rows.append((raw, post))
+    return rows
+
+
+def _relabelled(training: Path, additions: list[LabelAddition]) -> dict[str, str]:
     """The new text of every training file an addition touches; raises before anything is written."""
-    changed: dict[str, list[str]] = {}
-    for n, addition in enumerate(additions, 1):
-        path = training / addition.file
-        if path.parent != training or not path.name.startswith("posts-") or not path.exists():
-            raise PendingError(f"{ADDITIONS}:{n}: no training file {addition.file!r}")
-        lines = changed.setdefault(addition.file, path.read_text(encoding="utf-8").splitlines())
-        matches = [i for i, line in enumerate(lines) if line.strip() and json.loads(line)["text"] == addition.text]
+    files: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for addition in additions:
+        where = f"{ADDITIONS}:{addition.line}"
+        if not (training / addition.file).is_file():
+            raise PendingError(f"{where}: no training file {addition.file!r}")
+        rows = files.setdefault(addition.file, _posts(training / addition.file))
+        matches = [i for i, (_, post) in enumerate(rows) if post["text"] == addition.text]
         if len(matches) != 1:
-            raise PendingError(f"{ADDITIONS}:{n}: {len(matches)} posts of {addition.file} have that text (need exactly one)")
-        post = json.loads(lines[matches[0]])
-        if addition.add in post["labels"]:
-            raise PendingError(f"{ADDITIONS}:{n}: that post of {addition.file} is already labelled {addition.add}")
-        post["labels"] = [*post["labels"], addition.add]
-        lines[matches[0]] = json.dumps(post, ensure_ascii=False)
-    return changed
+            raise PendingError(f"{where}: {len(matches)} posts of {addition.file} have that text (need exactly one)")
+        raw, post = rows[matches[0]]
+        labels = post.get("labels", [])
+        if addition.add in labels:
+            raise PendingError(f"{where}: that post of {addition.file} is already labelled {addition.add}")
+        post = {**post, "labels": [*labels, addition.add]}
+        rows[matches[0]] = (json.dumps(post, ensure_ascii=False), post)
+    return {name: "".join(raw + "\n" for raw, _ in rows) for name, rows in files.items()}
 
 
 def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[str]:
-    """Apply the label additions, then move the pending posts files up; returns what was done."""
+    """Apply the label additions, then move the pending posts files up; returns what was done.
+
+    Everything is validated first; the new files are written beside the old ones and only then renamed
+    over them, so a full disk or a bad line leaves the training set as it was."""
     pending = training / "pending"
     additions = read_additions(pending)
-    moves = sorted(p for p in pending.glob("posts-*.jsonl"))
+    moves = sorted(pending.glob("posts-*.jsonl"))
     clashes = [p.name for p in moves if (training / p.name).exists()]
     if clashes:
         raise PendingError(f"already in the training set: {', '.join(clashes)}")
-    changed = _labelled_lines(training, additions)
+    for path in moves:
+        _posts(path)
     folds = sorted((pending / KEPT_FOLDS).glob("fold-*.npz"))
-    done = [f"{len(additions)} label additions to {len(changed)} files", *(f"move {p.name}" for p in moves)]
+    kept = [p.name for p in folds if (training / RESUME_FROM / p.name).exists()]
+    if kept:
+        raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")
+    relabelled = _relabelled(training, additions)
+    done = [f"{len(additions)} label additions to {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
     done += [f"resume from {p.name}" for p in folds]
     if check_only:
         return done
-    for name, lines in changed.items():
-        (training / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if additions:
-        (pending / ADDITIONS).unlink()
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, text in relabelled.items():
+            fd, tmp = tempfile.mkstemp(dir=training, prefix=f".{name}.", suffix=".tmp")
+            staged.append((Path(tmp), training / name))
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    (pending / ADDITIONS).unlink(missing_ok=True)
     for path in moves:
         path.rename(training / path.name)
     if folds:

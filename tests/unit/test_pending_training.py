@@ -4,6 +4,7 @@ previous session fitted, and a stale or mistyped label addition must stop it bef
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -46,8 +47,11 @@ def test_additions_are_applied_and_pending_posts_join_the_training_set(training:
         ({"file": "posts-a.jsonl", "text": "Rumour has it", "add": "defamation"}, "0 posts"),
         ({"file": "posts-a.jsonl", "text": "Lovely day.", "add": "slander"}, "unknown category"),
         ({"file": "posts-z.jsonl", "text": "Lovely day.", "add": "defamation"}, "no training file"),
-        ({"file": "../posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "no training file"),
+        ({"file": "../posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
         ({"file": "posts-a.jsonl", "text": "Lovely day."}, "not a {file, text, add}"),
+        ({"file": None, "text": "Lovely day.", "add": "defamation"}, "not a {file, text, add}"),
+        ({"file": "./posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
+        ({"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}, "already labelled"),
     ],
 )
 def test_a_bad_addition_is_named_and_nothing_changes(training: Path, addition: dict[str, str], needle: str) -> None:
@@ -83,3 +87,64 @@ def test_kept_folds_go_where_the_refit_resumes_from(training: Path) -> None:
     assert "resume from fold-1-of-5-abc.npz" in take_pending(training)
     assert (training / RESUME_FROM / "fold-1-of-5-abc.npz").read_bytes() == b"fold"
     assert risk_tuning.CHECKPOINTS == TRAINING / RESUME_FROM
+
+
+def test_errors_name_the_line_of_the_file(training: Path) -> None:
+    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+        out.write("\n\n" + json.dumps({"file": "posts-a.jsonl", "text": "nowhere", "add": "defamation"}) + "\n")
+    with pytest.raises(PendingError, match=r"label-additions.jsonl:4: 0 posts"):
+        take_pending(training)
+
+
+def test_two_posts_with_the_text_are_refused(training: Path) -> None:
+    with (training / "posts-a.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"text": "Rumour has it the officer is 'on leave'.", "labels": ["inflammatory"]}) + "\n")
+    with pytest.raises(PendingError, match="2 posts"):
+        take_pending(training)
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [('{"text": "x", "labels": ["slander"]}', "unknown label"), ("{not json", "not valid JSON"), ('{"labels": []}', "not a {text, labels}")],
+)
+def test_a_pending_posts_file_the_loader_would_refuse_is_not_moved(training: Path, line: str, needle: str) -> None:
+    with (training / "pending" / "posts-b.jsonl").open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    with pytest.raises(PendingError, match=needle.replace("{", r"\{").replace("}", r"\}")):
+        take_pending(training)
+    assert (training / "pending" / "posts-b.jsonl").exists() and not (training / "posts-b.jsonl").exists()
+
+
+def test_a_pending_file_already_in_the_training_set_is_refused(training: Path) -> None:
+    shutil.copy(training / "pending" / "posts-b.jsonl", training / "posts-b.jsonl")
+    with pytest.raises(PendingError, match="already in the training set: posts-b.jsonl"):
+        take_pending(training)
+
+
+def test_a_failed_write_leaves_every_training_file_as_it_was(training: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(training / "posts-c.jsonl", [{"text": "Second file.", "labels": []}])
+    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"file": "posts-c.jsonl", "text": "Second file.", "add": "obscene"}) + "\n")
+    before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
+    real_fdopen = os.fdopen
+    opened: list[int] = []
+
+    def disk_fills(fd: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        opened.append(fd)
+        if len(opened) == 2:
+            os.close(fd)
+            raise OSError(28, "No space left on device")
+        return real_fdopen(fd, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fdopen", disk_fills)
+    with pytest.raises(OSError, match="No space"):
+        take_pending(training)
+    assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before
+    assert not list(training.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_check_only_lists_kept_folds_and_moves_nothing(training: Path) -> None:
+    (training / "pending" / "checkpoints").mkdir()
+    (training / "pending" / "checkpoints" / "fold-2-of-5-abc.npz").write_bytes(b"fold")
+    assert "resume from fold-2-of-5-abc.npz" in take_pending(training, check_only=True)
+    assert not (training / RESUME_FROM).exists()
