@@ -55,9 +55,9 @@ _SPELT_OUT = re.compile(r"[a-z](?:[\s.\-]+[a-z])+")
 _NAME_LIKE = frozenset("dick dicks cock cocks fanny knob knobs prick balls tits minge willy sod fook".split()) | {"bell end"}
 _PLACES = frozenset("twatt shitterton penistone scunthorpe cockermouth clitheroe".split())
 _CONTEXT_EXCEPTIONS = re.compile(
-    r"spotted[-\s]+dick|moby[-\s]+dick|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
+    r"spotted(?:-|\s+)dick\b|moby(?:-|\s+)dick\b|(?:blue|great|coal|long[- ]tailed|marsh|willow|crested)\s+tits|pussy\s*(?:willow|cats?)|"
     r"cock[- ]a[- ]hoop|cock[- ]ups?\b|weather\s*cock|cock\s+pheasant|turkey\s+cock|door\s*knobs?|knobs?\s+of\s+butter|"
-    r"(?:pin|finger)\s*pricks?|pricks?\s+(?:up|of)|cut(?:ting)?\s+the\s+(?:first\s+)?sod|sod'?s\s+law|sod[-\s]+(?:cutting|turning)|"
+    r"(?:pin|finger)\s*pricks?|pricks?\s+(?:up|of)|cut(?:ting)?\s+the\s+(?:first\s+)?sod|sod'?s\s+law|sod(?:-|\s+)(?:cutting|turning)\b|"
     r"(?:dog|bitch)\s+(?:breeding|breeders?)|(?:stud|breeding)\s+bitch|cock[- ]a[- ](?:doodle|leekie)",
     re.I,
 )
