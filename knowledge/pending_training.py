@@ -23,10 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from knowledge.durable_files import fsync_path
 from knowledge.rules import CATEGORIES
 
 TRAINING = Path(__file__).resolve().parent / "training"
 ADDITIONS = "label-additions.jsonl"
+# While the relabelled files are renamed into place the additions file is held under this name, so a run
+# stopped part way is finished by the next one (additions already applied are then skipped).
+JOURNAL = ".label-additions.applying"
 # Finished folds of a refit that a session could not complete wait in pending/checkpoints/ and go where
 # knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
@@ -49,7 +53,7 @@ class LabelAddition:
 
 
 def read_additions(pending: Path) -> list[LabelAddition]:
-    path = pending / ADDITIONS
+    path = pending / JOURNAL if (pending / JOURNAL).exists() else pending / ADDITIONS
     if not path.exists():
         return []
     additions = []
@@ -90,7 +94,7 @@ def _posts(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def _relabelled(training: Path, additions: list[LabelAddition]) -> dict[str, str]:
+def _relabelled(training: Path, additions: list[LabelAddition], resuming: bool = False) -> dict[str, str]:
     """The new text of every training file an addition touches; raises before anything is written."""
     files: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for addition in additions:
@@ -103,6 +107,8 @@ def _relabelled(training: Path, additions: list[LabelAddition]) -> dict[str, str
             raise PendingError(f"{where}: {len(matches)} posts of {addition.file} have that text (need exactly one)")
         raw, post = rows[matches[0]]
         labels = post.get("labels", [])
+        if addition.add in labels and resuming:
+            continue  # applied by the run that stopped
         if addition.add in labels:
             raise PendingError(f"{where}: that post of {addition.file} is already labelled {addition.add}")
         post = {**post, "labels": [*labels, addition.add]}
@@ -127,7 +133,8 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
     kept = [p.name for p in folds if (training / RESUME_FROM / p.name).exists()]
     if kept:
         raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")
-    relabelled = _relabelled(training, additions)
+    resuming = (pending / JOURNAL).exists()
+    relabelled = _relabelled(training, additions, resuming)
     done = [f"{len(additions)} label additions to {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
     done += [f"resume from {p.name}" for p in folds]
     if check_only:
@@ -141,13 +148,16 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
                 out.write(text)
                 out.flush()
                 os.fsync(out.fileno())
-    except BaseException:
+            os.chmod(tmp, 0o644)
+        if not resuming and (pending / ADDITIONS).exists():
+            os.replace(pending / ADDITIONS, pending / JOURNAL)
+        for tmp, target in staged:
+            os.replace(tmp, target)
+        fsync_path(training)
+    finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    (pending / ADDITIONS).unlink(missing_ok=True)
+    (pending / JOURNAL).unlink(missing_ok=True)
     for path in moves:
         path.rename(training / path.name)
     if folds:

@@ -51,6 +51,7 @@ def test_additions_are_applied_and_pending_posts_join_the_training_set(training:
         ({"file": "posts-a.jsonl", "text": "Lovely day."}, "not a {file, text, add}"),
         ({"file": None, "text": "Lovely day.", "add": "defamation"}, "not a {file, text, add}"),
         ({"file": "./posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
+        ({"file": "asked.yaml", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
         ({"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}, "already labelled"),
     ],
 )
@@ -110,9 +111,10 @@ def test_two_posts_with_the_text_are_refused(training: Path) -> None:
 def test_a_pending_posts_file_the_loader_would_refuse_is_not_moved(training: Path, line: str, needle: str) -> None:
     with (training / "pending" / "posts-b.jsonl").open("a", encoding="utf-8") as out:
         out.write(line + "\n")
+    before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
     with pytest.raises(PendingError, match=needle.replace("{", r"\{").replace("}", r"\}")):
         take_pending(training)
-    assert (training / "pending" / "posts-b.jsonl").exists() and not (training / "posts-b.jsonl").exists()
+    assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before, "no file relabelled, none moved"
 
 
 def test_a_pending_file_already_in_the_training_set_is_refused(training: Path) -> None:
@@ -148,3 +150,39 @@ def test_check_only_lists_kept_folds_and_moves_nothing(training: Path) -> None:
     (training / "pending" / "checkpoints" / "fold-2-of-5-abc.npz").write_bytes(b"fold")
     assert "resume from fold-2-of-5-abc.npz" in take_pending(training, check_only=True)
     assert not (training / RESUME_FROM).exists()
+
+
+def test_a_kept_fold_never_overwrites_one_the_refit_already_has(training: Path) -> None:
+    (training / "pending" / "checkpoints").mkdir()
+    (training / "pending" / "checkpoints" / "fold-1-of-5-abc.npz").write_bytes(b"kept")
+    (training / RESUME_FROM).mkdir()
+    (training / RESUME_FROM / "fold-1-of-5-abc.npz").write_bytes(b"running")
+    before = {p: p.read_bytes() for p in training.rglob("*") if p.is_file()}
+    with pytest.raises(PendingError, match="already where the refit resumes from: fold-1-of-5-abc.npz"):
+        take_pending(training)
+    assert {p: p.read_bytes() for p in training.rglob("*") if p.is_file()} == before
+
+
+def test_a_run_stopped_between_renames_is_finished_by_the_next(training: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(training / "posts-c.jsonl", [{"text": "Second file.", "labels": []}])
+    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"file": "posts-c.jsonl", "text": "Second file.", "add": "obscene"}) + "\n")
+    real_replace = os.replace
+    calls: list[object] = []
+
+    def power_cut_on_the_second_file(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 3:  # the journal, the first file, then this
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", power_cut_on_the_second_file)
+    with pytest.raises(OSError):
+        take_pending(training)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"] and _read(training / "posts-c.jsonl")[0]["labels"] == []
+    take_pending(training)
+    assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"], "applied once, not twice"
+    assert _read(training / "posts-c.jsonl")[0]["labels"] == ["obscene"]
+    assert not [p.name for p in (training / "pending").iterdir() if p.is_file()], "journal and additions gone"
+    assert (training / "posts-c.jsonl").stat().st_mode & 0o777 == 0o644
