@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,18 +53,23 @@ class LabelAddition:
     line: int
 
 
+def _json_lines(path: Path, name: str) -> Iterator[tuple[int, str, Any]]:
+    """(line number, raw line, parsed value) for every non-blank line; bad JSON is named by `name:line`."""
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            yield n, raw, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PendingError(f"{name}:{n}: not valid JSON ({exc.msg})") from None
+
+
 def read_additions(pending: Path) -> list[LabelAddition]:
     path = pending / JOURNAL if (pending / JOURNAL).exists() else pending / ADDITIONS
     if not path.exists():
         return []
     additions = []
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise PendingError(f"{ADDITIONS}:{n}: not valid JSON ({exc.msg})") from None
+    for n, _, row in _json_lines(path, ADDITIONS):
         if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("file", "text", "add")):
             raise PendingError(f"{ADDITIONS}:{n}: not a {{file, text, add}} object of strings")
         if row["add"] not in CATEGORIES:
@@ -77,13 +83,7 @@ def read_additions(pending: Path) -> list[LabelAddition]:
 def _posts(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """(line, post) for every non-blank line, each checked as knowledge.draft_model's loader will."""
     rows = []
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            post = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise PendingError(f"{path.name}:{n}: not valid JSON ({exc.msg})") from None
+    for n, raw, post in _json_lines(path, path.name):
         labels = post.get("labels", []) if isinstance(post, dict) else None
         if not isinstance(post, dict) or not isinstance(post.get("text"), str) or not isinstance(labels, list):
             raise PendingError(f"{path.name}:{n}: not a {{text, labels}} post")
