@@ -123,16 +123,21 @@ def save_fold(directory: Path, key: str, fold: int, held: np.ndarray, prediction
     replace_atomically(_checkpoint_path(directory, key, fold), lambda out: np.savez(out, held=held, predictions=predictions), suffix=".partial", durable=True)
 
 
+def held_posts(count: int, fold: int) -> np.ndarray:
+    """The posts fold `fold` (0-based) holds out: fixed by the count alone, so a refit of the same number of
+    posts holds out the same ones (benchmarks/refit_spread.py compares folds on that)."""
+    return np.random.default_rng(0).permutation(count)[fold::THRESHOLD_FOLDS]
+
+
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
     """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
     key = checkpoint_key(posts)
-    order = np.random.default_rng(0).permutation(len(posts))
     out_of_fold = np.zeros(y.shape, dtype=np.float32)
     for fold in range(THRESHOLD_FOLDS):
-        held = order[fold::THRESHOLD_FOLDS]
+        held = held_posts(len(posts), fold)
         predictions = load_fold(directory, key, fold, held)
         if predictions is None:
-            kept = np.setdiff1d(order, held)
+            kept = np.setdiff1d(np.arange(len(posts)), held)
             predictions = _predict(_fit([posts[i] for i in kept], seed=fold), [posts[i].text for i in held])
             save_fold(directory, key, fold, held, predictions)
             print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)

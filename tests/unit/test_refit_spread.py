@@ -1,0 +1,54 @@
+"""The refit-spread report: what a reviewer reads to tell a refit's real change from a reseed's noise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.refit_spread import compare_predictions, report
+from knowledge.risk_tuning import held_posts
+from knowledge.risk_model import THRESHOLD_FOLDS
+from knowledge.rules import CATEGORIES
+
+THRESHOLDS = np.full(len(CATEGORIES), 0.5, dtype=np.float32)
+DEFAMATION = CATEGORIES.index("defamation")
+INFLAMMATORY = CATEGORIES.index("inflammatory")
+
+
+def _labels() -> np.ndarray:
+    labels = np.zeros((4, len(CATEGORIES)), dtype=np.int8)
+    labels[0, DEFAMATION] = 1  # a defamatory post
+    labels[1, INFLAMMATORY] = 1  # an inflammatory one
+    return labels  # posts 2 and 3 are clean
+
+
+def test_the_same_predictions_change_nothing() -> None:
+    predictions = np.random.default_rng(3).random((4, len(CATEGORIES))).astype(np.float32)
+    spread = compare_predictions(_labels(), predictions, predictions.copy(), THRESHOLDS)
+    assert spread.decisions_changed == 0
+    assert spread.mean_abs_difference == 0.0
+    assert all(s.true_flags[0] == s.true_flags[1] and s.false_flags[0] == s.false_flags[1] for s in spread.categories)
+
+
+def test_a_lost_find_and_a_new_clean_flag_are_both_counted() -> None:
+    before = np.zeros((4, len(CATEGORIES)), dtype=np.float32)
+    before[0, DEFAMATION] = 0.9
+    before[1, INFLAMMATORY] = 0.8
+    after = before.copy()
+    after[1, INFLAMMATORY] = 0.3  # the inflammatory post is missed now
+    after[3, INFLAMMATORY] = 0.7  # and a clean post is flagged
+    spread = compare_predictions(_labels(), before, after, THRESHOLDS)
+    inflammatory = spread.categories[INFLAMMATORY]
+    assert inflammatory.positives == 1
+    assert inflammatory.true_flags == (1, 0)
+    assert inflammatory.false_flags == (0, 1)
+    assert spread.clean_posts == 2 and spread.clean_posts_flagged == (0, 1)
+    assert spread.decisions_changed == 2
+    text = report(spread, "fold 1")
+    assert "inflammatory: found 1 -> 0 of 1, false flags 0 -> 1" in text
+    assert "defamation" not in text  # an unchanged category is not reported
+    assert "clean posts flagged 0 -> 1 of 2" in text
+
+
+def test_the_folds_hold_every_post_exactly_once() -> None:
+    held = np.concatenate([held_posts(103, fold) for fold in range(THRESHOLD_FOLDS)])
+    assert sorted(held.tolist()) == list(range(103))
