@@ -14,9 +14,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# torch is installed first and on its own, pinned, so nothing later can pull a CUDA build.
+# torch is installed first and on its own, pinned, so nothing later can pull a CUDA build. The registry
+# these machines use serves its CPU build; on a machine whose index serves the CUDA one (plain PyPI on
+# Linux), name the CPU index: make install TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+TORCH_INDEX_URL ?=
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet "torch==2.13.0" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(BIN)/pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
