@@ -112,8 +112,13 @@ def main() -> None:
     thresholds = extra["thresholds"].astype(np.float32)
 
     if args.checkpoint is not None:
-        with np.load(args.checkpoint) as data:
-            held, after = data["held"], data["predictions"].astype(np.float16).astype(np.float32)
+        try:
+            with np.load(args.checkpoint) as data:
+                held, after = data["held"], data["predictions"].astype(np.float16).astype(np.float32)
+        except (OSError, ValueError, KeyError) as error:
+            raise SystemExit(f"{args.checkpoint}: not a readable fold checkpoint ({error})") from None
+        if held.ndim != 1 or after.shape != (len(held), len(CATEGORIES)) or (len(held) and not 0 <= held.min() <= held.max() < len(posts)):
+            raise SystemExit(f"{args.checkpoint}: its predictions do not fit the {len(posts)} training posts here")
         title = f"{args.checkpoint.name} against the shipped out-of-fold predictions"
     else:
         import torch

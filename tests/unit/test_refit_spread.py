@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from benchmarks import refit_spread
 from benchmarks.refit_spread import compare_predictions, report
 from knowledge.risk_tuning import held_posts
 from knowledge.risk_model import THRESHOLD_FOLDS
@@ -52,3 +56,12 @@ def test_a_lost_find_and_a_new_clean_flag_are_both_counted() -> None:
 def test_the_folds_hold_every_post_exactly_once() -> None:
     held = np.concatenate([held_posts(103, fold) for fold in range(THRESHOLD_FOLDS)])
     assert sorted(held.tolist()) == list(range(103))
+
+
+def test_a_damaged_checkpoint_is_named_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = tmp_path / "fold-1-of-5-x.npz"
+    damaged.write_bytes(b"not a checkpoint")
+    monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(damaged)])
+    with pytest.raises(SystemExit) as stopped:
+        refit_spread.main()
+    assert str(damaged) in str(stopped.value) and "not a readable fold checkpoint" in str(stopped.value)
