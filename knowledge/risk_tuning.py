@@ -1,5 +1,6 @@
 """Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning`. Stopped, it resumes from its
-finished folds. Its cost grows with the posts: ~100 min at 9,842 posts on two free cores (2026-11-27); at 10,588
+finished folds. Its cost grows with the posts: ~100 min at 9,842 posts on two free cores on 2026-11-27, but ~2 h 35 on 2026-11-28 (folds 25-29 min, final fit
+34 min, uncontended); at 10,588
 (2026-11-28, uncontended) 24-29 min a fold and 34 min for the final fit, ~2 h 35 to 2 h 55 in all, and longer with
 anything else running. That is more than a session leaves, so finished folds can be kept in
 training/pending/checkpoints/ for the next (knowledge/pending_training.py).
