@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -96,9 +97,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--fold", type=int, default=1, choices=range(1, THRESHOLD_FOLDS + 1), help="which fold (1-5) to fit again")
     parser.add_argument("--seed", type=int, help="the other seed (default: 100 + fold; the shipped fit used fold - 1)")
-    parser.add_argument("--checkpoint", type=Path, help="compare a refit's finished fold file instead of fitting")
+    parser.add_argument("--checkpoint", type=Path, help="compare a refit's finished fold file instead of fitting (not with --fold/--seed)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.checkpoint is not None and (args.seed is not None or "--fold" in sys.argv[1:]):
+        parser.error("--checkpoint compares a finished fold: --fold and --seed apply only when fitting")
 
     posts = load_training()
     read = read_adapters(shipped_adapters_path("risk"), "risk")
@@ -109,6 +112,8 @@ def main() -> None:
     if args.checkpoint is None and str(extra.get("weights_fingerprint")) != weights_fingerprint(posts):
         raise SystemExit("the training posts changed since the shipped fit: compare after a refit, or pass --checkpoint")
     shipped = extra["out_of_fold"].astype(np.float32)
+    if len(shipped) != len(posts):
+        raise SystemExit(f"the shipped predictions cover {len(shipped)} posts and the training set has {len(posts)}: nothing to compare")
     thresholds = extra["thresholds"].astype(np.float32)
 
     if args.checkpoint is not None:
@@ -119,7 +124,7 @@ def main() -> None:
             raise SystemExit(f"{args.checkpoint}: not a readable fold checkpoint ({error})") from None
         if held.ndim != 1 or after.shape != (len(held), len(CATEGORIES)) or (len(held) and not 0 <= held.min() <= held.max() < len(posts)):
             raise SystemExit(f"{args.checkpoint}: its predictions do not fit the {len(posts)} training posts here")
-        title = f"{args.checkpoint.name} against the shipped out-of-fold predictions"
+        title = f"{args.checkpoint.name} against the shipped out-of-fold predictions (labels as the training files hold them now)"
     else:
         import torch
 

@@ -1,7 +1,7 @@
 """Take the posts and label additions waiting in `knowledge/training/pending/` into the training set:
 `python -m knowledge.pending_training [--check]`.
 
-Why a command: a refit takes about 2 h 35 on two cores, longer than the rest of a working session leaves, so the
+Why a command: a refit takes about 2 h 45 on two cores, longer than the rest of a working session leaves, so the
 training set it fits has to be rebuilt exactly, by anyone, from what the repository holds (the fold
 checkpoints are keyed by the posts, so one post or label out and they cannot be reused). By hand that
 was a `git mv` per file and 35 label edits; here it is one step that changes nothing unless every

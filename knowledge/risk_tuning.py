@@ -1,9 +1,8 @@
 """Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning`. Stopped, it resumes from its
-finished folds. Its cost grows with the posts: ~100 min at 9,842 posts on two free cores on 2026-11-27, but ~2 h 35 on 2026-11-28 (folds 25-29 min, final fit
-34 min, uncontended); at 10,588
-(2026-11-28, uncontended) 24-29 min a fold and 34 min for the final fit, ~2 h 35 to 2 h 55 in all, and longer with
-anything else running. That is more than a session leaves, so finished folds can be kept in
-training/pending/checkpoints/ for the next (knowledge/pending_training.py).
+finished folds. On this 2-core machine, uncontended, on 2026-11-28 a fold took 24-29 min and the final fit 34 at
+both 9,842 and 10,588 posts (~2 h 45 to 2 h 55 in all; on 2026-11-27 the 9,842-post refit took ~100 min, so the
+machine's speed matters as much as the post count), and longer with anything else running. That is more than a
+session leaves, so finished folds can be kept in training/pending/checkpoints/ for the next (knowledge/pending_training.py).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the

@@ -13,9 +13,10 @@ from knowledge.risk_tuning import held_posts
 from knowledge.risk_model import THRESHOLD_FOLDS
 from knowledge.rules import CATEGORIES
 
-THRESHOLDS = np.full(len(CATEGORIES), 0.5, dtype=np.float32)
 DEFAMATION = CATEGORIES.index("defamation")
 INFLAMMATORY = CATEGORIES.index("inflammatory")
+# Each category its own threshold, as shipped, so a comparison against the wrong category's would show.
+THRESHOLDS = np.linspace(0.4, 0.75, len(CATEGORIES)).astype(np.float32)
 
 
 def _labels() -> np.ndarray:
@@ -38,8 +39,9 @@ def test_a_lost_find_and_a_new_clean_flag_are_both_counted() -> None:
     before[0, DEFAMATION] = 0.9
     before[1, INFLAMMATORY] = 0.8
     after = before.copy()
-    after[1, INFLAMMATORY] = 0.3  # the inflammatory post is missed now
-    after[3, INFLAMMATORY] = 0.7  # and a clean post is flagged
+    after[1, INFLAMMATORY] = THRESHOLDS[INFLAMMATORY] - 0.01  # the inflammatory post is missed now
+    after[3, INFLAMMATORY] = THRESHOLDS[INFLAMMATORY]  # and a clean post is flagged: at the threshold is a flag
+    after[2, INFLAMMATORY] = THRESHOLDS[DEFAMATION] + 0.1  # over defamation's threshold, not its own: still clean
     spread = compare_predictions(_labels(), before, after, THRESHOLDS)
     inflammatory = spread.categories[INFLAMMATORY]
     assert inflammatory.positives == 1
@@ -56,6 +58,13 @@ def test_a_lost_find_and_a_new_clean_flag_are_both_counted() -> None:
 def test_the_folds_hold_every_post_exactly_once() -> None:
     held = np.concatenate([held_posts(103, fold) for fold in range(THRESHOLD_FOLDS)])
     assert sorted(held.tolist()) == list(range(103))
+
+
+def test_the_folds_are_the_ones_the_kept_checkpoints_were_fitted_on() -> None:
+    # Changing how folds are chosen would silently discard every kept fold (hours of fitting) and make a
+    # refit's folds incomparable with the shipped fit's.
+    assert held_posts(9842, 0)[:5].tolist() == [5556, 9314, 5102, 793, 347]
+    assert held_posts(9842, 4)[:3].tolist() == [8964, 7885, 3826]
 
 
 def test_a_damaged_checkpoint_is_named_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
