@@ -42,7 +42,7 @@ USAGE = (
     "(.yaml) to see what would change, "
     "then Publish or Cancel. Also: `history`, `rollback VERSION`."
 )
-_COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*(?:to\s+|version\s+|v)?(\S*)\s*$", re.I)
+_COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*((?:to|version)\s+|v)?(\S*)\s*$", re.I)
 
 
 @dataclass
@@ -233,7 +233,9 @@ class OfficerDesk:
             return self._refuse(actor, "command", text.strip()[:80]) if slash else None
         if match is None:
             return OfficerResult(False, "error", USAGE) if slash else None
-        verb, arg = match.group(2).lower(), match.group(3)
+        verb, arg = match.group(2).lower(), match.group(4)
+        if verb != "rollback":  # "to 2", "version 2", "v2" name a version; a preview id may itself start with "v"
+            arg = (match.group(3) or "") + arg
         if verb == "help":
             return OfficerResult(True, "help", USAGE)
         if verb == "history":

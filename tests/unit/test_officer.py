@@ -126,6 +126,21 @@ def test_text_commands(desk: OfficerDesk) -> None:
     assert rolled.reply().kind == "officer"
 
 
+def test_a_preview_id_starting_with_v_publishes_by_text(desk: OfficerDesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"v2" names a version for rollback, but one preview id in 32 starts with "v" or "V": typing
+    "publish vR2x..." must publish that preview, not look for "R2x..." and say it expired."""
+    for preview_id in ("vR2x-k_Q9aBc", "V7qYhZ0-mmKd"):
+        monkeypatch.setattr("bot.officer.secrets.token_urlsafe", lambda _n, pid=preview_id: pid)
+        p = desk.preview(OFFICER, V2, "guidance-v2.md").preview
+        assert p is not None and p.preview_id == preview_id
+        done = desk.handle_text(OFFICER, f"publish {preview_id}")
+        assert done is not None and done.action == "publish", done and done.text
+        assert desk.handle_text(OFFICER, "rollback v1").action == "rollback"  # type: ignore[union-attr]
+        assert desk.store.current_number() == 1
+    cancel = desk.preview(OFFICER, V2, "guidance-v2.md").preview
+    assert cancel is not None and desk.handle_text(OFFICER, f"cancel {cancel.preview_id}").ok  # type: ignore[union-attr]
+
+
 def test_preview_names_the_passages_whose_example_questions_a_rewording_drops(desk: OfficerDesk) -> None:
     """Rewording "Don't: share your passwords" loses the example questions filed under it, which the
     officer should know before members' "can my team have my login?" stops finding it."""
