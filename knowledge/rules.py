@@ -7,6 +7,7 @@ A rules file that does not validate is refused with the file, the rule and the p
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -186,7 +187,10 @@ def _rules_of(data: CategoryFile, name: str) -> list[Rule]:
     return rules
 
 
-def parse_rules_file(text: str, name: str) -> list[Rule]:
+@functools.lru_cache(maxsize=32)
+def parse_rules_file(text: str, name: str) -> tuple[Rule, ...]:
+    """One category file's rules, compiled. Cached on the text: a guidance-only publish keeps the rules
+    files, and compiling their ~700 expressions again was most of a hot reload's time (rules are frozen)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -196,7 +200,7 @@ def parse_rules_file(text: str, name: str) -> list[Rule]:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise RulesError(f"{name}: {problems}") from None
-    return _rules_of(data, name)
+    return tuple(_rules_of(data, name))
 
 
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
