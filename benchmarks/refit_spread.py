@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import numpy as np
 from knowledge.draft_model import load_training
 from knowledge.encoder_adapters import read_adapters, shipped_adapters_path
 from knowledge.risk_model import THRESHOLD_FOLDS, labels_matrix, weights_fingerprint
-from knowledge.risk_tuning import held_posts
+from knowledge.risk_tuning import held_posts, read_fold_file
 from knowledge.rules import CATEGORIES
 
 
@@ -95,12 +94,12 @@ def report(spread: FoldSpread, title: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--fold", type=int, default=1, choices=range(1, THRESHOLD_FOLDS + 1), help="which fold (1-5) to fit again")
+    parser.add_argument("--fold", type=int, choices=range(1, THRESHOLD_FOLDS + 1), help="which fold (1-5) to fit again (default 1)")
     parser.add_argument("--seed", type=int, help="the other seed (default: 100 + fold; the shipped fit used fold - 1)")
     parser.add_argument("--checkpoint", type=Path, help="compare a refit's finished fold file instead of fitting (not with --fold/--seed)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.checkpoint is not None and (args.seed is not None or "--fold" in sys.argv[1:]):
+    if args.checkpoint is not None and (args.seed is not None or args.fold is not None):
         parser.error("--checkpoint compares a finished fold: --fold and --seed apply only when fitting")
 
     posts = load_training()
@@ -118,11 +117,11 @@ def main() -> None:
 
     if args.checkpoint is not None:
         try:
-            with np.load(args.checkpoint) as data:
-                held, after = data["held"], data["predictions"].astype(np.float16).astype(np.float32)
-        except (OSError, ValueError, KeyError) as error:
-            raise SystemExit(f"{args.checkpoint}: not a readable fold checkpoint ({error})") from None
-        if held.ndim != 1 or after.shape != (len(held), len(CATEGORIES)) or (len(held) and not 0 <= held.min() <= held.max() < len(posts)):
+            held, after = read_fold_file(args.checkpoint)
+        except ValueError as error:
+            raise SystemExit(f"{args.checkpoint}: {error}") from None
+        after = after.astype(np.float16).astype(np.float32)  # the precision the shipped predictions are kept at
+        if len(held) and not 0 <= held.min() <= held.max() < len(posts):
             raise SystemExit(f"{args.checkpoint}: its predictions do not fit the {len(posts)} training posts here")
         title = f"{args.checkpoint.name} against the shipped out-of-fold predictions (labels as the training files hold them now)"
     else:
@@ -131,13 +130,14 @@ def main() -> None:
         from knowledge.risk_tuning import _fit, _predict  # the refit's own fitting code, so the spread is its spread
 
         torch.set_num_threads(2)
-        fold = args.fold - 1
-        seed = 100 + args.fold if args.seed is None else args.seed
+        number = args.fold or 1
+        fold = number - 1
+        seed = 100 + number if args.seed is None else args.seed
         held = held_posts(len(posts), fold)
         kept = np.setdiff1d(np.arange(len(posts)), held)
         fitted = _fit([posts[i] for i in kept], seed=seed)
         after = _predict(fitted, [posts[i].text for i in held]).astype(np.float16).astype(np.float32)
-        title = f"fold {args.fold} fitted with seed {seed} against the shipped fit (seed {fold})"
+        title = f"fold {number} fitted with seed {seed} against the shipped fit (seed {fold})"
     spread = compare_predictions(labels[held], shipped[held], after, thresholds)
     print(json.dumps(asdict(spread)) if args.json else report(spread, title))
 

@@ -151,12 +151,12 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
             os.chmod(tmp, 0o644)
         if not resuming and (pending / ADDITIONS).exists():
             os.replace(pending / ADDITIONS, pending / JOURNAL)
-        for tmp, target in staged:
-            os.replace(tmp, target)
+        for written, target in staged:
+            os.replace(written, target)
         fsync_path(training)
     finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for written, _ in staged:
+            written.unlink(missing_ok=True)
     (pending / JOURNAL).unlink(missing_ok=True)
     for path in moves:
         path.rename(training / path.name)

@@ -104,17 +104,27 @@ def checkpoint_key(posts: list[LabelledPost]) -> str:
     return hashlib.sha256(recipe.encode()).hexdigest()[:24]
 
 
+def read_fold_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A fold checkpoint's held post indices and its predictions for them; ValueError naming the problem
+    when the file is empty, truncated, foreign or inconsistent."""
+    try:
+        with np.load(path) as data:
+            held, predictions = np.asarray(data["held"]), np.asarray(data["predictions"], dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
+        raise ValueError(f"not a readable fold checkpoint ({exc})") from None
+    if held.ndim != 1 or predictions.shape != (len(held), len(CATEGORIES)):
+        raise ValueError(f"not a readable fold checkpoint (held {held.shape}, predictions {predictions.shape})")
+    return held, predictions
+
+
 def load_fold(directory: Path, key: str, fold: int, held: np.ndarray) -> np.ndarray | None:
     """A finished fold's predictions for `held`, or None when that fold has not run under `key` or its
     file is damaged in any way (a damaged checkpoint costs a refit of one fold, never the run)."""
     try:
-        with np.load(_checkpoint_path(directory, key, fold)) as data:
-            predictions = np.asarray(data["predictions"], dtype=np.float32)
-            if not np.array_equal(data["held"], held) or predictions.shape != (len(held), len(CATEGORIES)):
-                return None
-            return predictions
-    except Exception:  # noqa: BLE001 - empty, truncated or foreign files all mean "fit this fold again"
+        kept, predictions = read_fold_file(_checkpoint_path(directory, key, fold))
+    except ValueError:
         return None
+    return predictions if np.array_equal(kept, held) else None
 
 
 def save_fold(directory: Path, key: str, fold: int, held: np.ndarray, predictions: np.ndarray) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,24 @@ def test_a_damaged_checkpoint_is_named_not_a_traceback(tmp_path: Path, monkeypat
     with pytest.raises(SystemExit) as stopped:
         refit_spread.main()
     assert str(damaged) in str(stopped.value) and "not a readable fold checkpoint" in str(stopped.value)
+
+
+def test_checkpoint_with_fold_or_seed_is_refused_as_usage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for extra in (["--fold", "1"], ["--seed", "7"]):
+        monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(tmp_path / "f.npz"), *extra])
+        with pytest.raises(SystemExit) as stopped:
+            refit_spread.main()
+        assert stopped.value.code == 2 and "apply only when fitting" in capsys.readouterr().err
+
+
+def test_a_kept_fold_is_compared_in_counts(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The label-additions refit's first fold, against the shipped out-of-fold predictions: same held posts,
+    a few decisions changed, and nothing but counts printed."""
+    kept = sorted((Path(__file__).resolve().parents[2] / "knowledge" / "training" / "pending" / "checkpoints").glob("fold-1-of-5-*.npz"))
+    if not kept:
+        pytest.skip("no kept fold checkpoint in this tree")
+    monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(kept[0]), "--json"])
+    refit_spread.main()
+    spread = json.loads(capsys.readouterr().out)
+    assert spread["decisions"] == spread["held_posts"] * 8 and spread["held_posts"] > 1000
+    assert 0 < spread["decisions_changed"] < spread["decisions"] // 50  # a refit on changed labels: close, not equal
