@@ -234,8 +234,8 @@ class OfficerDesk:
         if match is None:
             return OfficerResult(False, "error", USAGE) if slash else None
         verb, arg = match.group(2).lower(), match.group(4)
-        if verb != "rollback":  # "to 2", "version 2", "v2" name a version; a preview id may itself start with "v"
-            arg = (match.group(3) or "") + arg
+        if verb != "rollback" and arg and (match.group(3) or "").lower() == "v":  # "v2" names a version; a preview id may start with v
+            arg = match.group(3) + arg
         if verb == "help":
             return OfficerResult(True, "help", USAGE)
         if verb == "history":

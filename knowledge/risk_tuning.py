@@ -112,8 +112,8 @@ def read_fold_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
             held, predictions = np.asarray(data["held"]), np.asarray(data["predictions"], dtype=np.float32)
     except Exception as exc:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
         raise ValueError(f"not a readable fold checkpoint ({exc})") from None
-    if held.ndim != 1 or predictions.shape != (len(held), len(CATEGORIES)):
-        raise ValueError(f"not a readable fold checkpoint (held {held.shape}, predictions {predictions.shape})")
+    if held.ndim != 1 or held.dtype.kind not in "iu" or predictions.shape != (len(held), len(CATEGORIES)):
+        raise ValueError(f"not a readable fold checkpoint (held {held.shape} {held.dtype}, predictions {predictions.shape})")
     return held, predictions
 
 

@@ -41,14 +41,14 @@ class GuidanceRef(BaseModel):
     """Which guidance passage a flag quotes: a section id and a phrase of the passage, with a
     description used to find the nearest passage when another council's guidance has other ids."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     section: str
     contains: str = ""
     describe: str = ""
 
 
 class Examples(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     positive: list[str] = Field(default_factory=list)
     negative: list[str] = Field(default_factory=list)
 
@@ -58,7 +58,7 @@ class RuleSpec(BaseModel):
     case-insensitively); `context` (if given) must also occur in the same sentence; an `exceptions`
     match in the sentence, outside the matched words, suppresses the flag."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)  # cached and shared by every assistant built (parse_rules_file)
     id: str
     detector: Detector = "patterns"
     severity: Severity = "medium"
@@ -106,7 +106,7 @@ class CategoryFile(BaseModel):
     """A category's rules; `terms` are named word lists that patterns use as `{name}`, so a list of,
     say, protected groups is written once and shared by every pattern that needs it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     category: str
     guidance: GuidanceRef
     terms: dict[str, list[str]] = Field(default_factory=dict)
@@ -190,7 +190,7 @@ def _rules_of(data: CategoryFile, name: str) -> list[Rule]:
 @functools.lru_cache(maxsize=32)
 def parse_rules_file(text: str, name: str) -> tuple[Rule, ...]:
     """One category file's rules, compiled. Cached on the text: a guidance-only publish keeps the rules
-    files, and compiling their ~700 expressions again was most of a hot reload's time (rules are frozen)."""
+    files, and compiling their ~700 expressions again was most of a hot reload's time (rules and their specs are frozen)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -138,7 +138,10 @@ def test_a_preview_id_starting_with_v_publishes_by_text(desk: OfficerDesk, monke
         assert desk.handle_text(OFFICER, "rollback v1").action == "rollback"  # type: ignore[union-attr]
         assert desk.store.current_number() == 1
     cancel = desk.preview(OFFICER, V2, "guidance-v2.md").preview
-    assert cancel is not None and desk.handle_text(OFFICER, f"cancel {cancel.preview_id}").ok  # type: ignore[union-attr]
+    assert cancel is not None and desk.handle_text(OFFICER, f"cancel {cancel.preview_id}").text.startswith("Cancelled")  # type: ignore[union-attr]
+    assert "Send me the guidance file" in desk.handle_text(OFFICER, "publish v").text  # type: ignore[union-attr]
+    kept = desk.preview(OFFICER, V2, "guidance-v2.md").preview
+    assert kept is not None and desk.handle_text(OFFICER, f"publish to {kept.preview_id}").action == "publish"  # type: ignore[union-attr]
 
 
 def test_preview_names_the_passages_whose_example_questions_a_rewording_drops(desk: OfficerDesk) -> None:

@@ -10,7 +10,9 @@ import pytest
 
 from benchmarks import refit_spread
 from benchmarks.refit_spread import compare_predictions, report
-from knowledge.risk_tuning import held_posts
+from knowledge.draft_model import load_training
+from knowledge.encoder_adapters import read_adapters, shipped_adapters_path
+from knowledge.risk_tuning import held_posts, load_fold, read_fold_file, save_fold
 from knowledge.risk_model import THRESHOLD_FOLDS
 from knowledge.rules import CATEGORIES
 
@@ -85,14 +87,41 @@ def test_checkpoint_with_fold_or_seed_is_refused_as_usage(tmp_path: Path, monkey
         assert stopped.value.code == 2 and "apply only when fitting" in capsys.readouterr().err
 
 
-def test_a_kept_fold_is_compared_in_counts(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """The label-additions refit's first fold, against the shipped out-of-fold predictions: same held posts,
-    a few decisions changed, and nothing but counts printed."""
-    kept = sorted((Path(__file__).resolve().parents[2] / "knowledge" / "training" / "pending" / "checkpoints").glob("fold-1-of-5-*.npz"))
-    if not kept:
-        pytest.skip("no kept fold checkpoint in this tree")
-    monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(kept[0]), "--json"])
+def test_a_finished_fold_is_compared_in_counts_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fold file equal to the shipped out-of-fold predictions but for three flipped decisions reports
+    exactly those three, and prints counts, never a post."""
+    posts = load_training()
+    read = read_adapters(shipped_adapters_path("risk"), "risk")
+    if read is None or "out_of_fold" not in read[1] or len(read[1]["out_of_fold"]) != len(posts):
+        pytest.skip("no shipped out-of-fold predictions for these training posts")
+    shipped, thresholds = read[1]["out_of_fold"].astype(np.float32), read[1]["thresholds"].astype(np.float32)
+    held = held_posts(len(posts), 0)
+    predictions = shipped[held].copy()
+    for row in range(3):
+        predictions[row, row] = 0.0 if predictions[row, row] >= thresholds[row] else 1.0
+    save_fold(tmp_path, "test", 0, held, predictions)
+    monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(next(tmp_path.glob("fold-1-*.npz"))), "--json"])
     refit_spread.main()
-    spread = json.loads(capsys.readouterr().out)
-    assert spread["decisions"] == spread["held_posts"] * 8 and spread["held_posts"] > 1000
-    assert 0 < spread["decisions_changed"] < spread["decisions"] // 50  # a refit on changed labels: close, not equal
+    out = capsys.readouterr().out
+    spread = json.loads(out)
+    assert (spread["held_posts"], spread["decisions_changed"], spread["decisions"]) == (len(held), 3, len(held) * len(CATEGORIES))
+    assert set(spread) == {"held_posts", "mean_abs_difference", "decisions_changed", "decisions", "clean_posts", "clean_posts_flagged", "categories"}
+    assert not any(post.text[:40] in out for post in (posts[i] for i in held[:50]))
+
+
+def test_a_fold_file_that_does_not_fit_is_refitted_not_trusted(tmp_path: Path) -> None:
+    """load_fold: a checkpoint for other posts, of the wrong shape, damaged, or with non-integer post
+    numbers means "fit this fold again" (None), and only a matching one is used."""
+    held = held_posts(50, 1)
+    good = np.full((len(held), len(CATEGORIES)), 0.25, dtype=np.float32)
+    save_fold(tmp_path, "k", 1, held, good)
+    assert np.array_equal(load_fold(tmp_path, "k", 1, held), good)  # type: ignore[arg-type]
+    assert load_fold(tmp_path, "k", 1, held_posts(50, 2)) is None  # other posts
+    assert load_fold(tmp_path, "k", 2, held) is None  # never fitted
+    save_fold(tmp_path, "k", 3, held, good[:, :3])
+    assert load_fold(tmp_path, "k", 3, held) is None  # wrong shape
+    save_fold(tmp_path, "k", 4, held.astype(np.float64), good)
+    with pytest.raises(ValueError, match="not a readable fold checkpoint"):
+        read_fold_file(next(tmp_path.glob("fold-5-*.npz")))
+    next(tmp_path.glob("fold-2-*.npz")).write_bytes(b"PK\x03\x04 truncated")
+    assert load_fold(tmp_path, "k", 1, held) is None  # damaged
