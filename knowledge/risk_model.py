@@ -50,6 +50,9 @@ TARGET_PRECISION = 0.9
 # (0.816 against 0.836), so bullying is back at 0.9 (0.804). Bias and password sharing keep their raised
 # targets as a margin: this refit flags none of their rules' clean examples at 0.9 either, but earlier
 # refits did, and at 0.9 password sharing's threshold would fall from 0.79 to 0.50, bias's from 0.60 to 0.50.
+# Since 2026-11-28 a category's semantic rule's positive examples cap its threshold from above
+# (knowledge/example_floor.py): the label refit of that day put password sharing at 0.84 on this same
+# 0.96 target and missed one of them, so targets are no longer moved to keep a positive example flagged.
 RAISED_PRECISION: dict[str, float] = {"bias_predetermination": 0.93, "password_sharing": 0.96}
 if not RAISED_PRECISION.keys() <= set(CATEGORIES):
     raise ValueError(f"RAISED_PRECISION names unknown categories: {sorted(RAISED_PRECISION.keys() - set(CATEGORIES))}")
@@ -81,6 +84,11 @@ def precision_target(category: str) -> float:
 def thresholds_for(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Per category, the lowest out-of-fold probability at which predictions reach its target precision."""
     return np.array([threshold_for(y[:, j].astype(int), scores[:, j], precision_target(c)) for j, c in enumerate(CATEGORIES)], dtype=np.float32)
+
+
+def base_thresholds(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per category, the threshold at the issue's own precision bar: the lowest any category may go."""
+    return np.array([threshold_for(y[:, j].astype(int), scores[:, j], TARGET_PRECISION) for j in range(len(CATEGORIES))], dtype=np.float32)
 
 
 def weights_fingerprint(posts: list[LabelledPost]) -> str:

@@ -25,16 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.draft_model import LabelledPost, load_training, posts_fingerprint
+from knowledge.draft_model import LabelledPost, SemanticModel, load_training, posts_fingerprint
 from knowledge.durable_files import replace_atomically
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
-from knowledge.encoder_adapters import adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
+from knowledge.encoder_adapters import EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
+from knowledge.example_floor import floored_thresholds, lowest_positive_scores, report, semantic_positives
 from knowledge.risk_model import (
     CATEGORIES,
     HEAD_SCALE,
     RECIPE,
     TARGET_PRECISION,
     THRESHOLD_FOLDS,
+    base_thresholds,
     labels_matrix,
     thresholds_for,
     training_fingerprint,
@@ -157,10 +159,19 @@ def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory:
     return out_of_fold
 
 
+def score_positives(encoder: EncoderAdapters, semantic: SemanticModel) -> np.ndarray:
+    """Per category, the lowest score the tuned model gives its semantic rule's positive examples (knowledge/example_floor.py)."""
+    from knowledge.embedding import load_real_embedder
+    from knowledge.rules import load_rules
+
+    return lowest_positive_scores(load_real_embedder("torch", adapters=encoder), semantic, semantic_positives(load_rules()))
+
+
 def rethreshold() -> None:
     """Re-derive the shipped file's thresholds from its stored out-of-fold predictions: seconds, not a refit.
 
     The weights do not depend on the precision targets, so only the thresholds and the fingerprint change.
+    Each threshold is then capped by its semantic rule's positive examples, scored by the tuned model.
     Refused when the posts changed since the fit (the weights would be stale too)."""
     posts = load_training()
     path = shipped_adapters_path("risk")
@@ -175,7 +186,12 @@ def rethreshold() -> None:
     if not current:
         raise SystemExit("the training posts changed since the fit: run a full refit (python -m knowledge.risk_tuning)")
     out_of_fold = extra["out_of_fold"].astype(np.float32)
-    thresholds = thresholds_for(labels_matrix(posts), out_of_fold)
+    y = labels_matrix(posts)
+    from_curve = thresholds_for(y, out_of_fold)
+    lowest = score_positives(adapters, SemanticModel(extra["head_weights"], extra["head_bias"], from_curve))
+    thresholds = floored_thresholds(from_curve, base_thresholds(y, out_of_fold), lowest)
+    for line in report(from_curve, thresholds, lowest):
+        print(line)
     write_adapters(
         path,
         adapters.pairs,
@@ -201,7 +217,7 @@ def main() -> None:
     posts = load_training()
     y = labels_matrix(posts)
     out_of_fold = out_of_fold_predictions(posts, y).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
-    thresholds = thresholds_for(y, out_of_fold)
+    thresholds = thresholds_for(y, out_of_fold)  # before the examples cap them: rethreshold below, on the written file
     _, head, _, adapters = _fit(posts, seed=0)
     pairs = trained_pairs(adapters)
     path = shipped_adapters_path("risk")
@@ -215,7 +231,8 @@ def main() -> None:
         out_of_fold,
         weights_fingerprint(posts),
     )
-    print(f"wrote {path} ({RECIPE}): thresholds {np.round(thresholds, 2).tolist()}")
+    print(f"wrote {path} ({RECIPE})")
+    rethreshold()
 
 
 if __name__ == "__main__":

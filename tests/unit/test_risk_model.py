@@ -93,9 +93,12 @@ def test_the_fingerprint_follows_the_precision_targets(monkeypatch: pytest.Monke
     assert weights_fingerprint(POSTS) == weights_before  # the weights need no refit for new targets
 
 
-def _shipped_here(monkeypatch: pytest.MonkeyPatch, path: Path, posts: list[LabelledPost]) -> None:
+def _shipped_here(monkeypatch: pytest.MonkeyPatch, path: Path, posts: list[LabelledPost], lowest_positive: np.ndarray | None = None) -> None:
+    """`path` as the shipped file, fitted on `posts`; its rules' positive examples score `lowest_positive` (default: none)."""
     monkeypatch.setattr(risk_tuning, "shipped_adapters_path", lambda purpose: path)
     monkeypatch.setattr(risk_tuning, "load_training", lambda: posts)
+    scores = np.full(8, np.inf) if lowest_positive is None else lowest_positive
+    monkeypatch.setattr(risk_tuning, "score_positives", lambda encoder, semantic: scores)
 
 
 def test_thresholds_are_re_derived_from_the_stored_predictions_without_touching_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,6 +139,27 @@ def test_a_raised_precision_target_raises_the_threshold(tmp_path: Path, monkeypa
     assert lenient is not None and strict is not None
     assert lenient.semantic.thresholds[0] == pytest.approx(0.6, abs=1e-3)
     assert strict.semantic.thresholds[0] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_a_threshold_is_capped_below_a_positive_example_it_would_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The raised target puts defamation's threshold at 0.9; a positive example scoring 0.75 brings it to 0.74,
+    and one scoring 0.55 could only be reached below the 0.6 the base target allows."""
+    oof = np.zeros((3, 8), dtype=np.float32)
+    oof[:, 0] = [0.9, 0.7, 0.6]  # precision 1.0, 0.5, 0.67 as the cut goes down
+    path = _written(tmp_path / "risk.npz", weights_for=weights_fingerprint(CROOKS), out_of_fold=oof)
+    monkeypatch.setattr(risk_model, "TARGET_PRECISION", 0.6)
+    monkeypatch.setitem(risk_model.RAISED_PRECISION, "defamation", 0.9)
+    _shipped_here(monkeypatch, path, CROOKS, np.array([0.75] + [np.inf] * 7))
+    risk_tuning.rethreshold()
+    capped = read_adapters(path)
+    assert capped is not None and capped.semantic.thresholds[0] == pytest.approx(0.74, abs=1e-3)
+    assert capped.encoder.fingerprint == training_fingerprint(CROOKS)  # still current: the check uses it
+    assert "defamation: threshold 0.900 -> 0.740" in capsys.readouterr().out
+    _shipped_here(monkeypatch, path, CROOKS, np.array([0.55] + [np.inf] * 7))
+    risk_tuning.rethreshold()
+    barred = read_adapters(path)
+    assert barred is not None and barred.semantic.thresholds[0] == pytest.approx(0.6, abs=1e-3)
+    assert "stays unflagged" in capsys.readouterr().out
 
 
 def test_a_file_from_before_the_weights_fingerprint_is_re_derived_only_for_the_posts_it_was_fitted_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
