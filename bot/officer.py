@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.officer_results import Actor, OfficerResult, Preview, is_officer
 from knowledge.asked import dropped_examples
@@ -43,6 +43,25 @@ USAGE = (
     "then Publish or Cancel. Also: `history`, `rollback VERSION`."
 )
 _COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*((?:to|version)\s+|v)?(\S*)\s*$", re.I)
+
+
+class OfficerCommand(NamedTuple):
+    """An officer text command: its verb and its one argument (a version, a preview id, or empty)."""
+
+    verb: str  # publish, cancel, history, rollback or help
+    arg: str
+
+
+def parse_officer_command(text: str) -> OfficerCommand | None:
+    """The command when the whole text is one verb and at most one argument, else None: "history of the
+    rules on tweeting?" is a question. Every platform routes with this one predicate."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    verb, arg = match.group(2).lower(), match.group(4)
+    if verb != "rollback" and arg and (match.group(3) or "").lower() == "v":  # "v2" names a version; a preview id may start with v
+        arg = match.group(3) + arg
+    return OfficerCommand(verb, arg)
 
 
 @dataclass
@@ -228,14 +247,12 @@ class OfficerDesk:
         to the assistant. Only "/guidance ..." is a command for everyone (others are refused politely);
         "guidance history" or a bare "history" is a command only for officers, a question for members."""
         slash = bool(re.match(r"^\s*/guidance\b", text, re.I))
-        match = _COMMAND.match(text)
+        command = parse_officer_command(text)
         if not self.is_officer(actor):
             return self._refuse(actor, "command", text.strip()[:80]) if slash else None
-        if match is None:
+        if command is None:
             return OfficerResult(False, "error", USAGE) if slash else None
-        verb, arg = match.group(2).lower(), match.group(4)
-        if verb != "rollback" and arg and (match.group(3) or "").lower() == "v":  # "v2" names a version; a preview id may start with v
-            arg = match.group(3) + arg
+        verb, arg = command
         if verb == "help":
             return OfficerResult(True, "help", USAGE)
         if verb == "history":

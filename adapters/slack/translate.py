@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.contracts import IncomingMessage
 from bot.normalise import normalise_chat
+from bot.officer import parse_officer_command
 
 PLATFORM = "slack"
 MAX_BUTTON_VALUE = 2_000  # Slack's limit on a button's value
@@ -22,9 +23,6 @@ MAX_BUTTON_VALUE = 2_000  # Slack's limit on a button's value
 _CHECK_WORD = re.compile(r"^\s*check\b[:\s-]*", re.I)
 _ASK_WORD = re.compile(r"^\s*ask\b[:\s-]*", re.I)
 _HELP = {"", "help", "?", "usage"}
-# An officer command is the whole text: a verb and at most one argument ("rollback 2", "history").
-# "history of the rules on tweeting?" is a question, so it still reaches the assistant.
-_OFFICER_COMMAND = re.compile(r"^\s*(?:/?guidance\s+)?(publish|cancel|history|rollback)\b\s*(?:to\s+|version\s+|v)?\S*\s*$", re.I)
 
 
 def user_key(slack_user: str) -> str:
@@ -45,8 +43,10 @@ def is_ignored_message(event: Mapping[str, Any]) -> bool:
 
 
 def is_officer_command(text: str) -> bool:
-    """Text that is one of the officer verbs (publish, cancel, history, rollback N), not a question."""
-    return bool(_OFFICER_COMMAND.match(text))
+    """Text that is one of the officer verbs (publish, cancel, history, rollback N), not a question.
+    "help" is left to the assistant, whose usage message covers both members and officers."""
+    command = parse_officer_command(text)
+    return command is not None and command.verb != "help"
 
 
 def shared_file(event: Mapping[str, Any]) -> dict[str, Any] | None:
