@@ -42,7 +42,7 @@ USAGE = (
     "(.yaml) to see what would change, "
     "then Publish or Cancel. Also: `history`, `rollback VERSION`."
 )
-_COMMAND = re.compile(r"^\s*(?:(/?guidance)\s+)?(publish|cancel|history|rollback|help)\b\s*((?:to|version)\s+|v)?(\S*)\s*$", re.I)
+_COMMAND = re.compile(r"^\s*(?:/?guidance\s+)?(publish|cancel|history|rollback|help)\b\s*((?:to|version)\s+|v)?(\S*)\s*$", re.I)
 
 
 class OfficerCommand(NamedTuple):
@@ -54,13 +54,13 @@ class OfficerCommand(NamedTuple):
 
 def parse_officer_command(text: str) -> OfficerCommand | None:
     """The command when the whole text is one verb and at most one argument, else None: "history of the
-    rules on tweeting?" is a question. Every platform routes with this one predicate."""
+    rules on tweeting?" is a question. The desk and the Slack adapter's routing both read commands with it."""
     match = _COMMAND.match(text)
     if match is None:
         return None
-    verb, arg = match.group(2).lower(), match.group(4)
-    if verb != "rollback" and arg and (match.group(3) or "").lower() == "v":  # "v2" names a version; a preview id may start with v
-        arg = match.group(3) + arg
+    verb, arg = match.group(1).lower(), match.group(3)
+    if verb != "rollback" and arg and (match.group(2) or "").lower() == "v":  # "v2" names a version; a preview id may start with v
+        arg = match.group(2) + arg
     return OfficerCommand(verb, arg)
 
 

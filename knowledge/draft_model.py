@@ -88,13 +88,15 @@ def threshold_for(y: np.ndarray, scores: np.ndarray, target: float = TARGET_PREC
     predictions are float16 and tie often, and judging a tie part way through set a threshold no cut can
     give, chosen by how the sort happened to order the tie
     (over the shipped predictions, one float16 step at 43 of 232 category and target pairs from 0.85 to 0.995)."""
+    if len(y) == 0:
+        return 1.01
     order = np.argsort(-scores, kind="stable")
     ranked, labels = scores[order], y[order]
     precision = np.cumsum(labels) / np.arange(1, len(y) + 1)
     last_of_tie = np.append(ranked[1:] != ranked[:-1], True)
     ends = np.flatnonzero(last_of_tie)
     starts = np.append(0, ends[:-1] + 1)
-    has_positive = np.maximum.reduceat(labels, starts) > 0 if len(y) else np.zeros(0, dtype=bool)
+    has_positive = np.maximum.reduceat(labels, starts) > 0
     ok = ends[(precision[ends] >= target) & has_positive]
     if len(ok) == 0:
         return 1.01

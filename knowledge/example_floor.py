@@ -4,10 +4,12 @@ Thresholds come from the out-of-fold precision curve (knowledge/risk_model.py), 
 that curve is steep: two fits on the same posts, 35 labels apart, put password sharing's threshold at 0.79
 and 0.84, and the second stopped flagging "Sarah from the office helped me use Hootsuite, she posts my
 updates from her laptop", an example written into the rule as a post the check must flag. A rule's
-examples are its specification; the precision curve is an estimate. So each threshold is capped just below
-the lowest whole-post score among its semantic rule's positive examples, and never below the threshold at
-the issue's own precision bar (0.9), where the curve stops protecting clean posts. The negative examples
-are guarded the other way, by the raised targets and by the real-model suite that runs every example.
+examples are its specification; the precision curve is an estimate. So a threshold is capped just below
+the lowest whole-post score among its semantic rule's positive examples, but never below the threshold at
+the issue's own precision bar (0.9), where the curve stops protecting clean posts. Only the categories
+whose target is raised above that bar (knowledge/risk_model.py RAISED_PRECISION) can move; for the others
+`report` names any example left unflagged. The negative examples are guarded the other way, by the raised
+targets and by the real-model suite that runs every example.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from knowledge.draft_model import SemanticModel
 from knowledge.embedding import Embedder
 from knowledge.offensive import names_neutralised
+from knowledge import risk_model
 from knowledge.rules import CATEGORIES, Rule
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,6 @@ def report(before: np.ndarray, after: np.ndarray, lowest_positive: np.ndarray) -
         line = f"{category}: threshold {before[j]:.3f} -> {after[j]:.3f}" if moved else f"{category}: threshold {after[j]:.3f}"
         line += f" (its semantic rule's lowest positive example scores {lowest_positive[j]:.3f})"
         if missed:
-            line += "; that example stays unflagged: the 0.9 precision bar is above it"
+            line += f"; that example stays unflagged: the threshold at precision {risk_model.TARGET_PRECISION} is above it"
         lines.append(line)
     return lines

@@ -50,6 +50,8 @@ MAX_TOKENS = 128
 # Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (it is long: see
 # the module docstring) resumes where it stopped.
 CHECKPOINTS = Path(__file__).resolve().parent / "training" / ".refit"
+# The whole-file fingerprint a fresh fit is written with until its thresholds are capped: matches no posts.
+UNCAPPED = "uncapped"
 
 
 def _fit(posts: list[LabelledPost], seed: int) -> tuple[Any, Any, Any, list[tuple[str, Any]]]:
@@ -168,7 +170,7 @@ def score_positives(encoder: EncoderAdapters, semantic: SemanticModel) -> np.nda
 
 
 def rethreshold() -> None:
-    """Re-derive the shipped file's thresholds from its stored out-of-fold predictions: seconds, not a refit.
+    """Re-derive the shipped file's thresholds from its stored out-of-fold predictions: a model load, not a refit.
 
     The weights do not depend on the precision targets, so only the thresholds and the fingerprint change.
     Each threshold is then capped by its semantic rule's positive examples, scored by the tuned model.
@@ -227,11 +229,11 @@ def main() -> None:
         head.weight.detach().numpy() * HEAD_SCALE,
         head.bias.detach().numpy(),
         thresholds,
-        training_fingerprint(posts),
+        UNCAPPED,  # stale to the check until rethreshold caps the thresholds: a failure there leaves a warning, not an uncapped model
         out_of_fold,
         weights_fingerprint(posts),
     )
-    print(f"wrote {path} ({RECIPE})")
+    print(f"wrote {path} ({RECIPE}); capping its thresholds")
     rethreshold()
 
 

@@ -42,10 +42,10 @@ def test_each_category_gets_its_lowest_positive_score_and_others_no_cap() -> Non
     weights = np.zeros((len(CATEGORIES), embedder.dimension), dtype=np.float32)
     weights[column] = np.random.default_rng(1).normal(size=embedder.dimension)
     model = SemanticModel(weights, np.zeros(len(CATEGORIES), dtype=np.float32), np.full(len(CATEGORIES), 0.9, dtype=np.float32))
-    texts = ["Sarah posts my updates from her laptop.", "My son logs on for me."]
+    texts = ["  Sarah posts my updates from her laptop.", "Cllr Dick's son logs on for him.\n"]
     lowest = lowest_positive_scores(embedder, model, {"password_sharing": texts})
-    each = model.probabilities(embedder.encode(texts))[:, column]
-    assert lowest[column] == pytest.approx(float(each.min()))
+    as_checked = model.probabilities(embedder.encode(["Sarah posts my updates from her laptop.", "Cllr Sam's son logs on for him."]))[:, column]
+    assert lowest[column] == pytest.approx(float(as_checked.min()))  # scored as the check reads a post: trimmed, names neutralised
     assert np.isinf(np.delete(lowest, column)).all()
 
 

@@ -22,3 +22,10 @@ def test_a_threshold_is_never_set_at_a_score_only_clean_posts_share() -> None:
     assert threshold_for(np.array([1, 0, 0, 1]), scores, 0.5) == pytest.approx(0.7)
     assert threshold_for(np.array([1, 0, 0, 0]), scores, 0.5) == pytest.approx(0.9)
     assert threshold_for(np.array([0, 0, 0, 0]), scores, 0.5) > 1.0  # nothing to flag: never flags
+    assert threshold_for(np.array([], dtype=int), np.array([], dtype=np.float32), 0.5) > 1.0
+
+
+def test_a_threshold_stops_at_the_last_risky_post_not_at_a_clean_one_below_it() -> None:
+    """4 of 5 is still precision 0.8, but lowering the cut to the clean post flags it and finds nothing more."""
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.55], dtype=np.float32)
+    assert threshold_for(np.array([1, 1, 1, 1, 0]), scores, 0.8) == pytest.approx(0.6)
