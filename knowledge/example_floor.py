@@ -14,17 +14,13 @@ targets and by the real-model suite that runs every example.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
+from knowledge import risk_model
 from knowledge.draft_model import SemanticModel
 from knowledge.embedding import Embedder
 from knowledge.offensive import names_neutralised
-from knowledge import risk_model
 from knowledge.rules import CATEGORIES, Rule
-
-log = logging.getLogger(__name__)
 
 # Below the lowest positive example by this much, so engines that agree to 1e-5 and a float32 round trip of
 # the stored threshold cannot tip an example either way.

@@ -173,7 +173,7 @@ def rethreshold() -> None:
     """Re-derive the shipped file's thresholds from its stored out-of-fold predictions: a model load, not a refit.
 
     The weights do not depend on the precision targets, so only the thresholds and the fingerprint change.
-    Each threshold is then capped by its semantic rule's positive examples, scored by the tuned model.
+    The raised ones are then capped by their semantic rule's positive examples, scored by the tuned model.
     Refused when the posts changed since the fit (the weights would be stale too)."""
     posts = load_training()
     path = shipped_adapters_path("risk")
