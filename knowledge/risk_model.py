@@ -81,14 +81,18 @@ def precision_target(category: str) -> float:
     return RAISED_PRECISION.get(category, TARGET_PRECISION)
 
 
+def _thresholds_at(y: np.ndarray, scores: np.ndarray, targets: list[float]) -> np.ndarray:
+    return np.array([threshold_for(y[:, j].astype(int), scores[:, j], t) for j, t in enumerate(targets)], dtype=np.float32)
+
+
 def thresholds_for(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Per category, the lowest out-of-fold probability at which predictions reach its target precision."""
-    return np.array([threshold_for(y[:, j].astype(int), scores[:, j], precision_target(c)) for j, c in enumerate(CATEGORIES)], dtype=np.float32)
+    return _thresholds_at(y, scores, [precision_target(c) for c in CATEGORIES])
 
 
 def base_thresholds(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Per category, the threshold at the issue's own precision bar: the lowest any category may go."""
-    return np.array([threshold_for(y[:, j].astype(int), scores[:, j], TARGET_PRECISION) for j in range(len(CATEGORIES))], dtype=np.float32)
+    return _thresholds_at(y, scores, [TARGET_PRECISION] * len(CATEGORIES))
 
 
 def weights_fingerprint(posts: list[LabelledPost]) -> str:
