@@ -1,11 +1,13 @@
-"""Take the posts and label additions waiting in `knowledge/training/pending/` into the training set:
+"""Take the posts and label changes waiting in `knowledge/training/pending/` into the training set:
 `python -m knowledge.pending_training [--check]`.
 
 Why a command: a refit takes about 2 h 45 on two cores, longer than the rest of a working session leaves, so the
 training set it fits has to be rebuilt exactly, by anyone, from what the repository holds (the fold
 checkpoints are keyed by the posts, so one post or label out and they cannot be reused). By hand that
 was a `git mv` per file and 35 label edits; here it is one step that changes nothing unless every
-addition names exactly one post of its file and every pending post is one the loader accepts.
+change names exactly one post of its file and every pending post is one the loader accepts. A change
+adds a category to a post or removes one (a label audit finds both: a risk the post's labels missed, and
+a label no careful reader would give it).
 `--check` only validates. Fold checkpoints kept from an unfinished refit go where the refit resumes from.
 
 It does not refit: run `python -m knowledge.risk_tuning` next, then compare on the held-out sets before
@@ -28,10 +30,10 @@ from knowledge.durable_files import fsync_path
 from knowledge.rules import CATEGORIES
 
 TRAINING = Path(__file__).resolve().parent / "training"
-ADDITIONS = "label-additions.jsonl"
-# While the relabelled files are renamed into place the additions file is held under this name, so a run
-# stopped part way is finished by the next one (additions already applied are then skipped).
-JOURNAL = ".label-additions.applying"
+CHANGES = "label-changes.jsonl"
+# While the relabelled files are renamed into place the changes file is held under this name, so a run
+# stopped part way is finished by the next one (changes already applied are then skipped).
+JOURNAL = ".label-changes.applying"
 # Finished folds of a refit that a session could not complete wait in pending/checkpoints/ and go where
 # knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
@@ -44,13 +46,15 @@ class PendingError(ValueError):
 
 
 @dataclass(frozen=True)
-class LabelAddition:
-    """One more category for the post of `file` whose text is exactly `text` (from line `line`)."""
+class LabelChange:
+    """`category` added to (or, with `remove`, taken from) the post of `file` whose text is exactly `text`
+    (from line `line`)."""
 
     file: str
     text: str
-    add: str
+    category: str
     line: int
+    remove: bool = False
 
 
 def _json_lines(path: Path, name: str) -> Iterator[tuple[int, str, Any]]:
@@ -64,20 +68,22 @@ def _json_lines(path: Path, name: str) -> Iterator[tuple[int, str, Any]]:
             raise PendingError(f"{name}:{n}: not valid JSON ({exc.msg})") from None
 
 
-def read_additions(pending: Path) -> list[LabelAddition]:
-    path = pending / JOURNAL if (pending / JOURNAL).exists() else pending / ADDITIONS
+def read_changes(pending: Path) -> list[LabelChange]:
+    path = pending / JOURNAL if (pending / JOURNAL).exists() else pending / CHANGES
     if not path.exists():
         return []
-    additions = []
-    for n, _, row in _json_lines(path, ADDITIONS):
-        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("file", "text", "add")):
-            raise PendingError(f"{ADDITIONS}:{n}: not a {{file, text, add}} object of strings")
-        if row["add"] not in CATEGORIES:
-            raise PendingError(f"{ADDITIONS}:{n}: unknown category {row['add']!r}")
+    changes = []
+    for n, _, row in _json_lines(path, CHANGES):
+        verbs = [k for k in ("add", "remove") if isinstance(row, dict) and k in row]
+        if len(verbs) != 1 or not all(isinstance(row.get(k), str) for k in ("file", "text", *verbs)):
+            raise PendingError(f"{CHANGES}:{n}: not a {{file, text, add}} or {{file, text, remove}} object of strings")
+        category = row[verbs[0]]
+        if category not in CATEGORIES:
+            raise PendingError(f"{CHANGES}:{n}: unknown category {category!r}")
         if Path(row["file"]).name != row["file"] or not row["file"].startswith("posts-"):
-            raise PendingError(f"{ADDITIONS}:{n}: {row['file']!r} is not a training file name (posts-*.jsonl)")
-        additions.append(LabelAddition(row["file"], row["text"], row["add"], n))
-    return additions
+            raise PendingError(f"{CHANGES}:{n}: {row['file']!r} is not a training file name (posts-*.jsonl)")
+        changes.append(LabelChange(row["file"], row["text"], category, n, remove=verbs[0] == "remove"))
+    return changes
 
 
 def _posts(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -94,35 +100,38 @@ def _posts(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def _relabelled(training: Path, additions: list[LabelAddition], resuming: bool = False) -> dict[str, str]:
-    """The new text of every training file an addition touches; raises before anything is written."""
+def _relabelled(training: Path, changes: list[LabelChange], resuming: bool = False) -> dict[str, str]:
+    """The new text of every training file a change touches; raises before anything is written."""
     files: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for addition in additions:
-        where = f"{ADDITIONS}:{addition.line}"
-        if not (training / addition.file).is_file():
-            raise PendingError(f"{where}: no training file {addition.file!r}")
-        rows = files.setdefault(addition.file, _posts(training / addition.file))
-        matches = [i for i, (_, post) in enumerate(rows) if post["text"] == addition.text]
+    for change in changes:
+        where = f"{CHANGES}:{change.line}"
+        if not (training / change.file).is_file():
+            raise PendingError(f"{where}: no training file {change.file!r}")
+        rows = files.setdefault(change.file, _posts(training / change.file))
+        matches = [i for i, (_, post) in enumerate(rows) if post["text"] == change.text]
         if len(matches) != 1:
-            raise PendingError(f"{where}: {len(matches)} posts of {addition.file} have that text (need exactly one)")
+            raise PendingError(f"{where}: {len(matches)} posts of {change.file} have that text (need exactly one)")
         raw, post = rows[matches[0]]
         labels = post.get("labels", [])
-        if addition.add in labels and resuming:
+        done = (change.category not in labels) if change.remove else (change.category in labels)
+        if done and resuming:
             continue  # applied by the run that stopped
-        if addition.add in labels:
-            raise PendingError(f"{where}: that post of {addition.file} is already labelled {addition.add}")
-        post = {**post, "labels": [*labels, addition.add]}
+        if done:
+            state = "is not labelled" if change.remove else "is already labelled"
+            raise PendingError(f"{where}: that post of {change.file} {state} {change.category}")
+        kept = [label for label in labels if label != change.category] if change.remove else [*labels, change.category]
+        post = {**post, "labels": kept}
         rows[matches[0]] = (json.dumps(post, ensure_ascii=False), post)
     return {name: "".join(raw + "\n" for raw, _ in rows) for name, rows in files.items()}
 
 
 def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[str]:
-    """Apply the label additions, then move the pending posts files up; returns what was done.
+    """Apply the label changes, then move the pending posts files up; returns what was done.
 
     Everything is validated first; the new files are written beside the old ones and only then renamed
     over them, so a full disk or a bad line leaves the training set as it was."""
     pending = training / "pending"
-    additions = read_additions(pending)
+    changes = read_changes(pending)
     moves = sorted(pending.glob("posts-*.jsonl"))
     clashes = [p.name for p in moves if (training / p.name).exists()]
     if clashes:
@@ -134,8 +143,9 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
     if kept:
         raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")
     resuming = (pending / JOURNAL).exists()
-    relabelled = _relabelled(training, additions, resuming)
-    done = [f"{len(additions)} label additions to {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
+    relabelled = _relabelled(training, changes, resuming)
+    removals = sum(c.remove for c in changes)
+    done = [f"{len(changes) - removals} label additions and {removals} removals to {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
     done += [f"resume from {p.name}" for p in folds]
     if check_only:
         return done
@@ -149,8 +159,8 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o644)
-        if not resuming and (pending / ADDITIONS).exists():
-            os.replace(pending / ADDITIONS, pending / JOURNAL)
+        if not resuming and (pending / CHANGES).exists():
+            os.replace(pending / CHANGES, pending / JOURNAL)
         for written, target in staged:
             os.replace(written, target)
         fsync_path(training)

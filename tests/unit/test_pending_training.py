@@ -1,5 +1,5 @@
 """Taking pending training data: the next refit must be able to rebuild exactly the training set a
-previous session fitted, and a stale or mistyped label addition must stop it before anything changes."""
+previous session fitted, and a stale or mistyped label change must stop it before anything changes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import risk_tuning
-from knowledge.pending_training import RESUME_FROM, TRAINING, PendingError, read_additions, take_pending
+from knowledge.pending_training import RESUME_FROM, TRAINING, PendingError, read_changes, take_pending
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> None:
@@ -26,15 +26,15 @@ def _read(path: Path) -> list[dict[str, object]]:
 def training(tmp_path: Path) -> Path:
     root = tmp_path / "training"
     (root / "pending").mkdir(parents=True)
-    _write(root / "posts-a.jsonl", [{"text": "Rumour has it the officer is 'on leave'.", "labels": []}, {"text": "Lovely day.", "labels": []}])
+    _write(root / "posts-a.jsonl", [{"text": "Rumour has it the officer is 'on leave'.", "labels": []}, {"text": "Lovely day.", "labels": []}, {"text": "Bins day.", "labels": ["inflammatory", "obscene"]}])
     _write(root / "pending" / "posts-b.jsonl", [{"text": "My login is Tulip99", "labels": ["password_sharing"]}])
-    _write(root / "pending" / "label-additions.jsonl", [{"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}])
+    _write(root / "pending" / "label-changes.jsonl", [{"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}])
     return root
 
 
 def test_additions_are_applied_and_pending_posts_join_the_training_set(training: Path) -> None:
     done = take_pending(training)
-    assert done == ["1 label additions to 1 files", "move posts-b.jsonl"]
+    assert done == ["1 label additions and 0 removals to 1 files", "move posts-b.jsonl"]
     assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"]
     assert _read(training / "posts-a.jsonl")[1]["labels"] == []
     assert (training / "posts-b.jsonl").exists()
@@ -49,37 +49,49 @@ def test_additions_are_applied_and_pending_posts_join_the_training_set(training:
         ({"file": "posts-z.jsonl", "text": "Lovely day.", "add": "defamation"}, "no training file"),
         ({"file": "../posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
         ({"file": "posts-a.jsonl", "text": "Lovely day."}, "not a {file, text, add}"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day.", "add": "obscene", "remove": "obscene"}, "not a {file, text, add}"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": 3}, "not a {file, text, add}"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": "slander"}, "unknown category"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": "obscene"}, "is not labelled obscene"),
         ({"file": None, "text": "Lovely day.", "add": "defamation"}, "not a {file, text, add}"),
         ({"file": "./posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
         ({"file": "asked.yaml", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
         ({"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}, "already labelled"),
     ],
 )
-def test_a_bad_addition_is_named_and_nothing_changes(training: Path, addition: dict[str, str], needle: str) -> None:
+def test_a_bad_change_is_named_and_nothing_changes(training: Path, addition: dict[str, str], needle: str) -> None:
     before = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl")}
-    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+    with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
         out.write(json.dumps(addition) + "\n")
     with pytest.raises(PendingError, match=needle.replace("{", r"\{").replace("}", r"\}")):
         take_pending(training)
-    after = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl") if p.name != "label-additions.jsonl"}
-    assert after == {k: v for k, v in before.items() if k.name != "label-additions.jsonl"}
+    after = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl") if p.name != "label-changes.jsonl"}
+    assert after == {k: v for k, v in before.items() if k.name != "label-changes.jsonl"}
+
+
+def test_a_removal_takes_only_its_category_and_keeps_the_others(training: Path) -> None:
+    with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"file": "posts-a.jsonl", "text": "Bins day.", "remove": "inflammatory"}) + "\n")
+    assert take_pending(training)[0] == "1 label additions and 1 removals to 1 files"
+    rows = _read(training / "posts-a.jsonl")
+    assert [r["labels"] for r in rows] == [["defamation"], [], ["obscene"]]
 
 
 def test_check_only_changes_nothing(training: Path) -> None:
     before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
-    assert take_pending(training, check_only=True)[0] == "1 label additions to 1 files"
+    assert take_pending(training, check_only=True)[0] == "1 label additions and 0 removals to 1 files"
     assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before
 
 
 def test_the_repositorys_pending_data_applies_cleanly(tmp_path: Path) -> None:
-    """Every waiting addition still names exactly one post of its file, with a new category."""
+    """Every waiting change still names exactly one post of its file, and applies."""
     copy = tmp_path / "training"
     shutil.copytree(TRAINING, copy, ignore=shutil.ignore_patterns(".refit", "*.npz"))
-    additions = read_additions(copy / "pending")
+    changes = read_changes(copy / "pending")
     take_pending(copy)
-    for addition in additions:
-        rows = [r for r in _read(copy / addition.file) if r["text"] == addition.text]
-        assert len(rows) == 1 and addition.add in rows[0]["labels"]  # type: ignore[operator]
+    for change in changes:
+        rows = [r for r in _read(copy / change.file) if r["text"] == change.text]
+        assert len(rows) == 1 and (change.category in rows[0]["labels"]) != change.remove  # type: ignore[operator]
 
 
 def test_kept_folds_go_where_the_refit_resumes_from(training: Path) -> None:
@@ -91,9 +103,9 @@ def test_kept_folds_go_where_the_refit_resumes_from(training: Path) -> None:
 
 
 def test_errors_name_the_line_of_the_file(training: Path) -> None:
-    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+    with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
         out.write("\n\n" + json.dumps({"file": "posts-a.jsonl", "text": "nowhere", "add": "defamation"}) + "\n")
-    with pytest.raises(PendingError, match=r"label-additions.jsonl:4: 0 posts"):
+    with pytest.raises(PendingError, match=r"label-changes.jsonl:4: 0 posts"):
         take_pending(training)
 
 
@@ -125,7 +137,7 @@ def test_a_pending_file_already_in_the_training_set_is_refused(training: Path) -
 
 def test_a_failed_write_leaves_every_training_file_as_it_was(training: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write(training / "posts-c.jsonl", [{"text": "Second file.", "labels": []}])
-    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+    with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
         out.write(json.dumps({"file": "posts-c.jsonl", "text": "Second file.", "add": "obscene"}) + "\n")
     before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
     real_fdopen = os.fdopen
@@ -165,7 +177,7 @@ def test_a_kept_fold_never_overwrites_one_the_refit_already_has(training: Path) 
 
 def test_a_run_stopped_between_renames_is_finished_by_the_next(training: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write(training / "posts-c.jsonl", [{"text": "Second file.", "labels": []}])
-    with (training / "pending" / "label-additions.jsonl").open("a", encoding="utf-8") as out:
+    with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
         out.write(json.dumps({"file": "posts-c.jsonl", "text": "Second file.", "add": "obscene"}) + "\n")
     real_replace = os.replace
     calls: list[object] = []
@@ -186,3 +198,12 @@ def test_a_run_stopped_between_renames_is_finished_by_the_next(training: Path, m
     assert _read(training / "posts-c.jsonl")[0]["labels"] == ["obscene"]
     assert not [p.name for p in (training / "pending").iterdir() if p.is_file()], "journal and additions gone"
     assert (training / "posts-c.jsonl").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_removal_the_stopped_run_applied_is_skipped_on_resume(training: Path) -> None:
+    """The journal left by a stopped run still lists a removal its first file already took."""
+    (training / "pending" / "label-changes.jsonl").unlink()
+    _write(training / "pending" / ".label-changes.applying", [{"file": "posts-a.jsonl", "text": "Lovely day.", "remove": "obscene"}])
+    take_pending(training)
+    assert [r["labels"] for r in _read(training / "posts-a.jsonl")] == [[], [], ["inflammatory", "obscene"]]
+    assert not (training / "pending" / ".label-changes.applying").exists()
