@@ -9,6 +9,7 @@ with sentence-transformers); nothing here runs when the bot serves.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,15 +75,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seed", type=int, default=0,
         help="fit with another seed, to measure how much of a refit's change is chance (the shipped fit uses 0; "
-        "the file is written where the shipped one is, so restore that with git checkout afterwards)",
+        "another seed needs --out, so a measurement never replaces the shipped encoder)",
     )
-    seed = parser.parse_args(argv).seed
+    parser.add_argument("--out", type=Path, help="where to write the adapters (default: the shipped file); copy it over the shipped one in a scratch worktree to measure it")
+    args = parser.parse_args(argv)
+    seed, path = args.seed, args.out or shipped_adapters_path("ask")
+    if seed != 0 and args.out is None:
+        parser.error("--seed other than 0 would replace the shipped encoder with a measurement: give --out PATH")
     import torch
 
     torch.set_num_threads(2)
     document, examples = training_examples()
     _, adapters = fit(document, examples, seed=seed)
-    path = shipped_adapters_path("ask")
     write_adapters(path, "ask", trained_pairs(adapters), training_fingerprint(document, examples))
     print(f"wrote {path} ({RECIPE}, seed {seed}) from {len(examples.asked)} questions over {len(document.passages)} passages")
 
