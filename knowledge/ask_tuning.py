@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="where to write the adapters (default: the shipped file); copy it over the shipped one in a scratch worktree to measure it")
     args = parser.parse_args(argv)
     seed, path = args.seed, args.out or shipped_adapters_path("ask")
-    if seed != 0 and args.out is None:
-        parser.error("--seed other than 0 would replace the shipped encoder with a measurement: give --out PATH")
+    if seed != 0 and path.resolve() == shipped_adapters_path("ask").resolve():
+        parser.error("--seed other than 0 would replace the shipped encoder with a measurement: give --out PATH elsewhere")
     import torch
 
     torch.set_num_threads(2)

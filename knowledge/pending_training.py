@@ -34,6 +34,8 @@ CHANGES = "label-changes.jsonl"
 # While the relabelled files are renamed into place the changes file is held under this name, so a run
 # stopped part way is finished by the next one (changes already applied are then skipped).
 JOURNAL = ".label-changes.applying"
+# What the file and its journal were called when a change could only add: refused, never silently skipped.
+OLD_NAMES = ("label-additions.jsonl", ".label-additions.applying")
 # Finished folds of a refit that a session could not complete wait in pending/checkpoints/ and go where
 # knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
@@ -69,19 +71,31 @@ def _json_lines(path: Path, name: str) -> Iterator[tuple[int, str, Any]]:
 
 
 def read_changes(pending: Path) -> list[LabelChange]:
+    """The waiting changes, from the journal when a stopped run left one, so that run is finished first.
+
+    One change per post and category: a second one (a repeat, or an add and a remove that cancel) is
+    refused, since which of them was meant is not for this command to guess."""
+    old = [name for name in OLD_NAMES if (pending / name).exists()]
+    if old:
+        raise PendingError(f"{', '.join(old)}: the old name of {CHANGES}; rename it (its lines are valid as they are)")
     path = pending / JOURNAL if (pending / JOURNAL).exists() else pending / CHANGES
     if not path.exists():
         return []
-    changes = []
+    changes: list[LabelChange] = []
+    seen: dict[tuple[str, str, str], int] = {}
     for n, _, row in _json_lines(path, CHANGES):
         verbs = [k for k in ("add", "remove") if isinstance(row, dict) and k in row]
-        if len(verbs) != 1 or not all(isinstance(row.get(k), str) for k in ("file", "text", *verbs)):
+        shape_ok = isinstance(row, dict) and set(row) <= {"file", "text", "add", "remove"}
+        if not shape_ok or len(verbs) != 1 or not all(isinstance(row.get(k), str) for k in ("file", "text", *verbs)):
             raise PendingError(f"{CHANGES}:{n}: not a {{file, text, add}} or {{file, text, remove}} object of strings")
         category = row[verbs[0]]
         if category not in CATEGORIES:
             raise PendingError(f"{CHANGES}:{n}: unknown category {category!r}")
         if Path(row["file"]).name != row["file"] or not row["file"].startswith("posts-"):
             raise PendingError(f"{CHANGES}:{n}: {row['file']!r} is not a training file name (posts-*.jsonl)")
+        first = seen.setdefault((row["file"], row["text"], category), n)
+        if first != n:
+            raise PendingError(f"{CHANGES}:{n}: a second change to the same post and category as line {first}")
         changes.append(LabelChange(row["file"], row["text"], category, n, remove=verbs[0] == "remove"))
     return changes
 
@@ -145,7 +159,7 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
     resuming = (pending / JOURNAL).exists()
     relabelled = _relabelled(training, changes, resuming)
     removals = sum(c.remove for c in changes)
-    done = [f"{len(changes) - removals} label additions and {removals} removals to {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
+    done = [f"{len(changes) - removals} labels to add and {removals} to remove in {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
     done += [f"resume from {p.name}" for p in folds]
     if check_only:
         return done

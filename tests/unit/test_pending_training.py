@@ -34,7 +34,7 @@ def training(tmp_path: Path) -> Path:
 
 def test_additions_are_applied_and_pending_posts_join_the_training_set(training: Path) -> None:
     done = take_pending(training)
-    assert done == ["1 label additions and 0 removals to 1 files", "move posts-b.jsonl"]
+    assert done == ["1 labels to add and 0 to remove in 1 files", "move posts-b.jsonl"]
     assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"]
     assert _read(training / "posts-a.jsonl")[1]["labels"] == []
     assert (training / "posts-b.jsonl").exists()
@@ -42,7 +42,7 @@ def test_additions_are_applied_and_pending_posts_join_the_training_set(training:
 
 
 @pytest.mark.parametrize(
-    ("addition", "needle"),
+    ("change", "needle"),
     [
         ({"file": "posts-a.jsonl", "text": "Rumour has it", "add": "defamation"}, "0 posts"),
         ({"file": "posts-a.jsonl", "text": "Lovely day.", "add": "slander"}, "unknown category"),
@@ -53,16 +53,18 @@ def test_additions_are_applied_and_pending_posts_join_the_training_set(training:
         ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": 3}, "not a {file, text, add}"),
         ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": "slander"}, "unknown category"),
         ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": "obscene"}, "is not labelled obscene"),
+        ({"file": "posts-a.jsonl", "text": "Lovely day.", "remove": "obscene", "add ": "defamation"}, "not a {file, text, add}"),
+        ({"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "remove": "defamation"}, "label-changes.jsonl:2: a second change to the same post and category as line 1"),
         ({"file": None, "text": "Lovely day.", "add": "defamation"}, "not a {file, text, add}"),
         ({"file": "./posts-a.jsonl", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
         ({"file": "asked.yaml", "text": "Lovely day.", "add": "defamation"}, "not a training file name"),
-        ({"file": "posts-a.jsonl", "text": "Rumour has it the officer is 'on leave'.", "add": "defamation"}, "already labelled"),
+        ({"file": "posts-a.jsonl", "text": "Bins day.", "add": "obscene"}, "is already labelled obscene"),
     ],
 )
-def test_a_bad_change_is_named_and_nothing_changes(training: Path, addition: dict[str, str], needle: str) -> None:
+def test_a_bad_change_is_named_and_nothing_changes(training: Path, change: dict[str, object], needle: str) -> None:
     before = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl")}
     with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
-        out.write(json.dumps(addition) + "\n")
+        out.write(json.dumps(change) + "\n")
     with pytest.raises(PendingError, match=needle.replace("{", r"\{").replace("}", r"\}")):
         take_pending(training)
     after = {p.relative_to(training): p.read_bytes() for p in training.rglob("*.jsonl") if p.name != "label-changes.jsonl"}
@@ -72,14 +74,14 @@ def test_a_bad_change_is_named_and_nothing_changes(training: Path, addition: dic
 def test_a_removal_takes_only_its_category_and_keeps_the_others(training: Path) -> None:
     with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
         out.write(json.dumps({"file": "posts-a.jsonl", "text": "Bins day.", "remove": "inflammatory"}) + "\n")
-    assert take_pending(training)[0] == "1 label additions and 1 removals to 1 files"
+    assert take_pending(training)[0] == "1 labels to add and 1 to remove in 1 files"
     rows = _read(training / "posts-a.jsonl")
     assert [r["labels"] for r in rows] == [["defamation"], [], ["obscene"]]
 
 
 def test_check_only_changes_nothing(training: Path) -> None:
     before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
-    assert take_pending(training, check_only=True)[0] == "1 label additions and 0 removals to 1 files"
+    assert take_pending(training, check_only=True)[0] == "1 labels to add and 0 to remove in 1 files"
     assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before
 
 
@@ -176,9 +178,10 @@ def test_a_kept_fold_never_overwrites_one_the_refit_already_has(training: Path) 
 
 
 def test_a_run_stopped_between_renames_is_finished_by_the_next(training: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _write(training / "posts-c.jsonl", [{"text": "Second file.", "labels": []}])
+    _write(training / "posts-c.jsonl", [{"text": "Second file.", "labels": []}, {"text": "Third post.", "labels": ["inflammatory"]}])
     with (training / "pending" / "label-changes.jsonl").open("a", encoding="utf-8") as out:
         out.write(json.dumps({"file": "posts-c.jsonl", "text": "Second file.", "add": "obscene"}) + "\n")
+        out.write(json.dumps({"file": "posts-c.jsonl", "text": "Third post.", "remove": "inflammatory"}) + "\n")
     real_replace = os.replace
     calls: list[object] = []
 
@@ -192,11 +195,11 @@ def test_a_run_stopped_between_renames_is_finished_by_the_next(training: Path, m
     with pytest.raises(OSError):
         take_pending(training)
     monkeypatch.setattr(os, "replace", real_replace)
-    assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"] and _read(training / "posts-c.jsonl")[0]["labels"] == []
+    assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"] and _read(training / "posts-c.jsonl")[1]["labels"] == ["inflammatory"]
     take_pending(training)
     assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"], "applied once, not twice"
-    assert _read(training / "posts-c.jsonl")[0]["labels"] == ["obscene"]
-    assert not [p.name for p in (training / "pending").iterdir() if p.is_file()], "journal and additions gone"
+    assert [r["labels"] for r in _read(training / "posts-c.jsonl")] == [["obscene"], []], "the unrenamed file's addition and removal both applied"
+    assert not [p.name for p in (training / "pending").iterdir() if p.is_file()], "journal and changes gone"
     assert (training / "posts-c.jsonl").stat().st_mode & 0o777 == 0o644
 
 
@@ -207,3 +210,12 @@ def test_a_removal_the_stopped_run_applied_is_skipped_on_resume(training: Path) 
     take_pending(training)
     assert [r["labels"] for r in _read(training / "posts-a.jsonl")] == [[], [], ["inflammatory", "obscene"]]
     assert not (training / "pending" / ".label-changes.applying").exists()
+
+
+@pytest.mark.parametrize("old", ["label-additions.jsonl", ".label-additions.applying"])
+def test_the_files_old_name_is_refused_not_skipped(training: Path, old: str) -> None:
+    (training / "pending" / "label-changes.jsonl").rename(training / "pending" / old)
+    before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
+    with pytest.raises(PendingError, match=f"{old}: the old name of label-changes.jsonl"):
+        take_pending(training)
+    assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before, "no post moved without its labels"
