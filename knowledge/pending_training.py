@@ -36,7 +36,7 @@ CHANGES = "label-changes.jsonl"
 JOURNAL = ".label-changes.applying"
 # What the file and its journal were called when a change could only add: refused, never silently skipped.
 OLD_NAMES = ("label-additions.jsonl", ".label-additions.applying")
-# Finished folds of a refit that a session could not complete wait in pending/checkpoints/ and go where
+# Finished folds (and the final fit) of a refit that a session could not complete wait in pending/checkpoints/ and go where
 # knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
 KEPT_FOLDS = "checkpoints"
@@ -152,7 +152,7 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
         raise PendingError(f"already in the training set: {', '.join(clashes)}")
     for path in moves:
         _posts(path)
-    folds = sorted((pending / KEPT_FOLDS).glob("fold-*.npz"))
+    folds = sorted((pending / KEPT_FOLDS).glob("fold-*.npz")) + sorted((pending / KEPT_FOLDS).glob("final-*.npz"))
     kept = [p.name for p in folds if (training / RESUME_FROM / p.name).exists()]
     if kept:
         raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")

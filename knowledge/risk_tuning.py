@@ -2,7 +2,8 @@
 finished folds. On this 2-core machine, uncontended, on 2026-11-28 a fold took 24-29 min and the final fit 34 at
 both 9,842 and 10,588 posts (~2 h 45 to 2 h 55 in all; on 2026-11-27 the 9,842-post refit took ~100 min, so the
 machine's speed matters as much as the post count), and longer with anything else running. That is more than a
-session leaves, so finished folds can be kept in training/pending/checkpoints/ for the next (knowledge/pending_training.py).
+session leaves, so finished folds, and the final fit, can be kept in training/pending/checkpoints/ for the next
+(knowledge/pending_training.py).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
@@ -143,6 +144,33 @@ def held_posts(count: int, fold: int) -> np.ndarray:
     return np.random.default_rng(0).permutation(count)[fold::THRESHOLD_FOLDS]
 
 
+def _final_path(directory: Path, key: str) -> Path:
+    return directory / f"final-{key}.npz"
+
+
+def save_final(directory: Path, key: str, pairs: dict[str, tuple[np.ndarray, np.ndarray]], head_weights: np.ndarray, head_bias: np.ndarray) -> None:
+    """Keep the final fit (the longest of the six) beside the folds, so a refit stopped after it, or one
+    whose fits ran in separate processes, does not fit it again; written like a fold (atomic, synced)."""
+    arrays: dict[str, Any] = {"head_weights": head_weights, "head_bias": head_bias, **{f"down|{n}": d for n, (d, _) in pairs.items()}, **{f"up|{n}": u for n, (_, u) in pairs.items()}}
+    replace_atomically(_final_path(directory, key), lambda out: np.savez(out, **arrays), suffix=".partial", durable=True)
+
+
+def load_final(directory: Path, key: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray] | None:
+    """The kept final fit's (pairs, head weights, head bias) under `key`, or None when there is none or it
+    is damaged or incomplete in any way (that costs the final fit again, never the run)."""
+    try:
+        with np.load(_final_path(directory, key)) as data:
+            arrays = {name: np.asarray(data[name], dtype=np.float32) for name in data.files}
+    except Exception:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
+        return None
+    downs = {name[len("down|") :] for name in arrays if name.startswith("down|")}
+    ups = {name[len("up|") :] for name in arrays if name.startswith("up|")}
+    weights, bias = arrays.get("head_weights"), arrays.get("head_bias")
+    if not downs or downs != ups or weights is None or bias is None or weights.shape != (len(CATEGORIES), weights.shape[-1]) or bias.shape != (len(CATEGORIES),):
+        return None
+    return {name: (arrays[f"down|{name}"], arrays[f"up|{name}"]) for name in sorted(downs)}, weights, bias
+
+
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
     """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
     key = checkpoint_key(posts)
@@ -220,14 +248,21 @@ def main() -> None:
     y = labels_matrix(posts)
     out_of_fold = out_of_fold_predictions(posts, y).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
     thresholds = thresholds_for(y, out_of_fold)  # before the examples cap them: rethreshold below, on the written file
-    _, head, _, adapters = _fit(posts, seed=0)
-    pairs = trained_pairs(adapters)
+    key = checkpoint_key(posts)
+    final = load_final(CHECKPOINTS, key)
+    if final is None:
+        _, head, _, adapters = _fit(posts, seed=0)
+        final = trained_pairs(adapters), head.weight.detach().numpy() * HEAD_SCALE, head.bias.detach().numpy()
+        save_final(CHECKPOINTS, key, *final)
+    else:
+        print(f"final fit taken from {CHECKPOINTS}", flush=True)
+    pairs, head_weights, head_bias = final
     path = shipped_adapters_path("risk")
     write_adapters(
         path,
         pairs,
-        head.weight.detach().numpy() * HEAD_SCALE,
-        head.bias.detach().numpy(),
+        head_weights,
+        head_bias,
         thresholds,
         UNCAPPED,  # stale to the check until rethreshold caps the thresholds: a failure there leaves a warning, not an uncapped model
         out_of_fold,

@@ -99,8 +99,11 @@ def test_the_repositorys_pending_data_applies_cleanly(tmp_path: Path) -> None:
 def test_kept_folds_go_where_the_refit_resumes_from(training: Path) -> None:
     (training / "pending" / "checkpoints").mkdir()
     (training / "pending" / "checkpoints" / "fold-1-of-5-abc.npz").write_bytes(b"fold")
-    assert "resume from fold-1-of-5-abc.npz" in take_pending(training)
+    (training / "pending" / "checkpoints" / "final-abc.npz").write_bytes(b"final")
+    done = take_pending(training)
+    assert "resume from fold-1-of-5-abc.npz" in done and "resume from final-abc.npz" in done
     assert (training / RESUME_FROM / "fold-1-of-5-abc.npz").read_bytes() == b"fold"
+    assert (training / RESUME_FROM / "final-abc.npz").read_bytes() == b"final"
     assert risk_tuning.CHECKPOINTS == TRAINING / RESUME_FROM
 
 
