@@ -2,13 +2,13 @@
 `python -m knowledge.pending_training [--check]`.
 
 Why a command: a refit takes about 2 h 45 on two cores, longer than the rest of a working session leaves, so the
-training set it fits has to be rebuilt exactly, by anyone, from what the repository holds (the fold
-checkpoints are keyed by the posts, so one post or label out and they cannot be reused). By hand that
+training set it fits has to be rebuilt exactly, by anyone, from what the repository holds (the kept
+folds and final fit are keyed by the posts, so one post or label out and they cannot be reused). By hand that
 was a `git mv` per file and 35 label edits; here it is one step that changes nothing unless every
 change names exactly one post of its file and every pending post is one the loader accepts. A change
 adds a category to a post or removes one (a label audit finds both: a risk the post's labels missed, and
 a label no careful reader would give it).
-`--check` only validates. Fold checkpoints kept from an unfinished refit go where the refit resumes from.
+`--check` only validates. Folds and a final fit kept from an unfinished refit go where the refit resumes from.
 
 It does not refit: run `python -m knowledge.risk_tuning` next, then compare on the held-out sets before
 committing the moved files and the new adapters together (pending/README.md).
@@ -36,8 +36,8 @@ CHANGES = "label-changes.jsonl"
 JOURNAL = ".label-changes.applying"
 # What the file and its journal were called when a change could only add: refused, never silently skipped.
 OLD_NAMES = ("label-additions.jsonl", ".label-additions.applying")
-# Finished folds (and the final fit) of a refit that a session could not complete wait in pending/checkpoints/ and go where
-# knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
+# Finished folds and final fit of a refit that a session could not complete wait in pending/checkpoints/
+# and go where knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
 KEPT_FOLDS = "checkpoints"
 RESUME_FROM = ".refit"

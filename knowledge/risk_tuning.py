@@ -1,5 +1,5 @@
 """Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning`. Stopped, it resumes from its
-finished folds. On this 2-core machine, uncontended, on 2026-11-28 a fold took 24-29 min and the final fit 34 at
+finished folds and final fit. On this 2-core machine, uncontended, on 2026-11-28 a fold took 24-29 min and the final fit 34 at
 both 9,842 and 10,588 posts (~2 h 45 to 2 h 55 in all; on 2026-11-27 the 9,842-post refit took ~100 min, so the
 machine's speed matters as much as the post count), and longer with anything else running. That is more than a
 session leaves, so finished folds, and the final fit, can be kept in training/pending/checkpoints/ for the next
@@ -29,7 +29,7 @@ import numpy as np
 from knowledge.draft_model import LabelledPost, SemanticModel, load_training, posts_fingerprint
 from knowledge.durable_files import replace_atomically
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
-from knowledge.encoder_adapters import EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
+from knowledge.encoder_adapters import ADAPTED, RANK, EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.example_floor import floored_thresholds, lowest_positive_scores, report, semantic_positives
 from knowledge.risk_model import (
     CATEGORIES,
@@ -48,8 +48,8 @@ from knowledge.risk_model import (
 EPOCHS = 5
 BATCH = 16
 MAX_TOKENS = 128
-# Each finished fold's out-of-fold predictions are kept here, so a refit stopped part way (it is long: see
-# the module docstring) resumes where it stopped.
+# Each finished fold's out-of-fold predictions, and the finished final fit, are kept here, so a refit stopped
+# part way (it is long: see the module docstring) resumes where it stopped.
 CHECKPOINTS = Path(__file__).resolve().parent / "training" / ".refit"
 # The whole-file fingerprint a fresh fit is written with until its thresholds are capped: matches no posts.
 UNCAPPED = "uncapped"
@@ -144,31 +144,55 @@ def held_posts(count: int, fold: int) -> np.ndarray:
     return np.random.default_rng(0).permutation(count)[fold::THRESHOLD_FOLDS]
 
 
+FinalFit = tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]  # adapter pairs, head weights, head bias
+
+
+def final_key(posts: list[LabelledPost]) -> str:
+    """What a kept final fit depends on: a fold's key, and how the fit is scaled before it is written
+    (the adapters' scale folded into `up`, the head's HEAD_SCALE), since the kept file holds it scaled."""
+    scaling = inspect.getsource(trained_pairs) + repr(HEAD_SCALE)
+    return f"{checkpoint_key(posts)}-{hashlib.sha256(scaling.encode()).hexdigest()[:8]}"
+
+
 def _final_path(directory: Path, key: str) -> Path:
     return directory / f"final-{key}.npz"
 
 
-def save_final(directory: Path, key: str, pairs: dict[str, tuple[np.ndarray, np.ndarray]], head_weights: np.ndarray, head_bias: np.ndarray) -> None:
+def save_final(directory: Path, key: str, fit: FinalFit) -> None:
     """Keep the final fit (the longest of the six) beside the folds, so a refit stopped after it, or one
     whose fits ran in separate processes, does not fit it again; written like a fold (atomic, synced)."""
-    arrays: dict[str, Any] = {"head_weights": head_weights, "head_bias": head_bias, **{f"down|{n}": d for n, (d, _) in pairs.items()}, **{f"up|{n}": u for n, (_, u) in pairs.items()}}
+    pairs, head_weights, head_bias = fit
+    arrays: dict[str, Any] = {"key": key, "head_weights": head_weights, "head_bias": head_bias}
+    for name, (down, up) in pairs.items():
+        arrays[f"down|{name}"], arrays[f"up|{name}"] = down, up
     replace_atomically(_final_path(directory, key), lambda out: np.savez(out, **arrays), suffix=".partial", durable=True)
 
 
-def load_final(directory: Path, key: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray] | None:
-    """The kept final fit's (pairs, head weights, head bias) under `key`, or None when there is none or it
-    is damaged or incomplete in any way (that costs the final fit again, never the run)."""
+def _adapter_names(names: set[str]) -> bool:
+    """Every adapted layer of every block, and nothing else: a file missing one would ship a half-tuned encoder."""
+    blocks = {name.split(".")[2] for name in names if name.startswith("encoder.layer.")}
+    expected = {f"encoder.layer.{i}.{layer}.weight" for i in range(len(blocks)) for layer in ADAPTED}
+    return bool(names) and names == expected
+
+
+def load_final(directory: Path, key: str) -> FinalFit | None:
+    """The kept final fit under `key`, or None when there is none, or it is for other posts or code, or
+    damaged or malformed in any way (that costs the final fit again, never the run or a bad model)."""
     try:
         with np.load(_final_path(directory, key)) as data:
-            arrays = {name: np.asarray(data[name], dtype=np.float32) for name in data.files}
+            if str(data["key"]) != key:
+                return None
+            names = [n[len("down|") :] for n in data.files if n.startswith("down|")]
+            pairs = {n: (np.asarray(data[f"down|{n}"], dtype=np.float32), np.asarray(data[f"up|{n}"], dtype=np.float32)) for n in names}
+            weights, bias = np.asarray(data["head_weights"], dtype=np.float32), np.asarray(data["head_bias"], dtype=np.float32)
     except Exception:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
         return None
-    downs = {name[len("down|") :] for name in arrays if name.startswith("down|")}
-    ups = {name[len("up|") :] for name in arrays if name.startswith("up|")}
-    weights, bias = arrays.get("head_weights"), arrays.get("head_bias")
-    if not downs or downs != ups or weights is None or bias is None or weights.shape != (len(CATEGORIES), weights.shape[-1]) or bias.shape != (len(CATEGORIES),):
+    shapes_ok = all(d.ndim == 2 and u.ndim == 2 and d.shape[0] == RANK == u.shape[1] for d, u in pairs.values())
+    head_ok = weights.ndim == 2 and weights.shape[0] == len(CATEGORIES) and bias.shape == (len(CATEGORIES),)
+    finite = all(np.isfinite(a).all() for a in (weights, bias, *(x for pair in pairs.values() for x in pair)))
+    if not (_adapter_names(set(pairs)) and shapes_ok and head_ok and finite):
         return None
-    return {name: (arrays[f"down|{name}"], arrays[f"up|{name}"]) for name in sorted(downs)}, weights, bias
+    return pairs, weights, bias
 
 
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
@@ -248,12 +272,12 @@ def main() -> None:
     y = labels_matrix(posts)
     out_of_fold = out_of_fold_predictions(posts, y).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
     thresholds = thresholds_for(y, out_of_fold)  # before the examples cap them: rethreshold below, on the written file
-    key = checkpoint_key(posts)
+    key = final_key(posts)
     final = load_final(CHECKPOINTS, key)
     if final is None:
         _, head, _, adapters = _fit(posts, seed=0)
         final = trained_pairs(adapters), head.weight.detach().numpy() * HEAD_SCALE, head.bias.detach().numpy()
-        save_final(CHECKPOINTS, key, *final)
+        save_final(CHECKPOINTS, key, final)
     else:
         print(f"final fit taken from {CHECKPOINTS}", flush=True)
     pairs, head_weights, head_bias = final
