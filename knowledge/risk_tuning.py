@@ -29,6 +29,7 @@ import numpy as np
 from knowledge.draft_model import LabelledPost, SemanticModel, load_training, posts_fingerprint
 from knowledge.durable_files import replace_atomically
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
+from knowledge import encoder_adapters
 from knowledge.encoder_adapters import ADAPTED, RANK, EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
 from knowledge.example_floor import floored_thresholds, lowest_positive_scores, report, semantic_positives
 from knowledge.risk_model import (
@@ -144,6 +145,7 @@ def held_posts(count: int, fold: int) -> np.ndarray:
     return np.random.default_rng(0).permutation(count)[fold::THRESHOLD_FOLDS]
 
 
+FINAL_PURPOSE = "risk-final"
 FinalFit = tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]  # adapter pairs, head weights, head bias
 
 
@@ -160,12 +162,10 @@ def _final_path(directory: Path, key: str) -> Path:
 
 def save_final(directory: Path, key: str, fit: FinalFit) -> None:
     """Keep the final fit (the longest of the six) beside the folds, so a refit stopped after it, or one
-    whose fits ran in separate processes, does not fit it again; written like a fold (atomic, synced)."""
+    whose fits ran in separate processes, does not fit it again. It is an adapters file like the shipped
+    one (written atomically), for purpose "risk-final" so neither can be taken for the other."""
     pairs, head_weights, head_bias = fit
-    arrays: dict[str, Any] = {"key": key, "head_weights": head_weights, "head_bias": head_bias}
-    for name, (down, up) in pairs.items():
-        arrays[f"down|{name}"], arrays[f"up|{name}"] = down, up
-    replace_atomically(_final_path(directory, key), lambda out: np.savez(out, **arrays), suffix=".partial", durable=True)
+    encoder_adapters.write_adapters(_final_path(directory, key), FINAL_PURPOSE, pairs, key, head_weights=head_weights, head_bias=head_bias)
 
 
 def _adapter_names(names: set[str]) -> bool:
@@ -179,12 +179,11 @@ def load_final(directory: Path, key: str) -> FinalFit | None:
     """The kept final fit under `key`, or None when there is none, or it is for other posts or code, or
     damaged or malformed in any way (that costs the final fit again, never the run or a bad model)."""
     try:
-        with np.load(_final_path(directory, key)) as data:
-            if str(data["key"]) != key:
-                return None
-            names = [n[len("down|") :] for n in data.files if n.startswith("down|")]
-            pairs = {n: (np.asarray(data[f"down|{n}"], dtype=np.float32), np.asarray(data[f"up|{n}"], dtype=np.float32)) for n in names}
-            weights, bias = np.asarray(data["head_weights"], dtype=np.float32), np.asarray(data["head_bias"], dtype=np.float32)
+        read = encoder_adapters.read_adapters(_final_path(directory, key), FINAL_PURPOSE)
+        if read is None or read[0].fingerprint != key:
+            return None
+        pairs = {n: (np.asarray(d, dtype=np.float32), np.asarray(u, dtype=np.float32)) for n, (d, u) in read[0].pairs.items()}
+        weights, bias = (np.asarray(read[1][name], dtype=np.float32) for name in ("head_weights", "head_bias"))
     except Exception:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
         return None
     shapes_ok = all(d.ndim == 2 and u.ndim == 2 and d.shape[0] == RANK == u.shape[1] for d, u in pairs.values())
