@@ -34,8 +34,9 @@ CHANGES = "label-changes.jsonl"
 # While the relabelled files are renamed into place the changes file is held under this name, so a run
 # stopped part way is finished by the next one (changes already applied are then skipped).
 JOURNAL = ".label-changes.applying"
-# What the file and its journal were called when a change could only add: refused, never silently skipped.
-OLD_NAMES = ("label-additions.jsonl", ".label-additions.applying")
+# What the file and its journal were called when a change could only add, and what each is now:
+# refused, never silently skipped (an old journal renamed to the changes file would lose its resume state).
+OLD_NAMES = {"label-additions.jsonl": CHANGES, ".label-additions.applying": JOURNAL}
 # Finished folds and final fit of a refit that a session could not complete wait in pending/checkpoints/
 # and go where knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
@@ -75,10 +76,16 @@ def read_changes(pending: Path) -> list[LabelChange]:
 
     One change per post and category: a second one (a repeat, or an add and a remove that cancel) is
     refused, since which of them was meant is not for this command to guess."""
-    old = [name for name in OLD_NAMES if (pending / name).exists()]
-    if old:
-        raise PendingError(f"{', '.join(old)}: the old name of {CHANGES}; rename it (its lines are valid as they are)")
-    path = pending / JOURNAL if (pending / JOURNAL).exists() else pending / CHANGES
+    for old, new in OLD_NAMES.items():
+        if (pending / old).exists():
+            raise PendingError(f"{old}: the old name of {new}; rename it to that (its lines are valid as they are)")
+    journal, waiting = pending / JOURNAL, pending / CHANGES
+    if journal.exists() and waiting.exists() and journal.read_bytes() != waiting.read_bytes():
+        # e.g. a checkout restored the changes file beside a stopped run's journal, or new changes were
+        # written before that run was finished: reading one would silently drop the other.
+        raise PendingError(f"{JOURNAL} (a stopped run's changes) and a different {CHANGES} are both in {pending}: "
+                           f"finish the stopped run with only {JOURNAL} there, then add the new changes")
+    path = journal if journal.exists() else waiting
     if not path.exists():
         return []
     changes: list[LabelChange] = []
@@ -114,9 +121,11 @@ def _posts(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def _relabelled(training: Path, changes: list[LabelChange], resuming: bool = False) -> dict[str, str]:
-    """The new text of every training file a change touches; raises before anything is written."""
+def _relabelled(training: Path, changes: list[LabelChange], resuming: bool = False) -> tuple[dict[str, str], list[LabelChange]]:
+    """The new text of every training file a change touches, and the changes still to apply (a stopped
+    run may have applied some); raises before anything is written."""
     files: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    to_apply: list[LabelChange] = []
     for change in changes:
         where = f"{CHANGES}:{change.line}"
         if not (training / change.file).is_file():
@@ -136,7 +145,8 @@ def _relabelled(training: Path, changes: list[LabelChange], resuming: bool = Fal
         kept = [label for label in labels if label != change.category] if change.remove else [*labels, change.category]
         post = {**post, "labels": kept}
         rows[matches[0]] = (json.dumps(post, ensure_ascii=False), post)
-    return {name: "".join(raw + "\n" for raw, _ in rows) for name, rows in files.items()}
+        to_apply.append(change)
+    return {name: "".join(raw + "\n" for raw, _ in rows) for name, rows in files.items()}, to_apply
 
 
 def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[str]:
@@ -157,9 +167,9 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
     if kept:
         raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")
     resuming = (pending / JOURNAL).exists()
-    relabelled = _relabelled(training, changes, resuming)
-    removals = sum(c.remove for c in changes)
-    done = [f"{len(changes) - removals} labels to add and {removals} to remove in {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
+    relabelled, to_apply = _relabelled(training, changes, resuming)
+    removals = sum(c.remove for c in to_apply)
+    done = [f"{len(to_apply) - removals} labels to add and {removals} to remove in {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
     done += [f"resume from {p.name}" for p in folds]
     if check_only:
         return done
@@ -175,6 +185,7 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
             os.chmod(tmp, 0o644)
         if not resuming and (pending / CHANGES).exists():
             os.replace(pending / CHANGES, pending / JOURNAL)
+            fsync_path(pending)  # the journal must outlive a power cut if any rename below does
         for written, target in staged:
             os.replace(written, target)
         fsync_path(training)
@@ -182,6 +193,7 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
         for written, _ in staged:
             written.unlink(missing_ok=True)
     (pending / JOURNAL).unlink(missing_ok=True)
+    (pending / CHANGES).unlink(missing_ok=True)  # a copy identical to the journal just finished (read_changes)
     for path in moves:
         path.rename(training / path.name)
     if folds:

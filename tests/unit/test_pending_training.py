@@ -199,6 +199,7 @@ def test_a_run_stopped_between_renames_is_finished_by_the_next(training: Path, m
         take_pending(training)
     monkeypatch.setattr(os, "replace", real_replace)
     assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"] and _read(training / "posts-c.jsonl")[1]["labels"] == ["inflammatory"]
+    assert take_pending(training, check_only=True)[0].startswith("1 labels to add and 1 to remove"), "what is left, not what was applied"
     take_pending(training)
     assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"], "applied once, not twice"
     assert [r["labels"] for r in _read(training / "posts-c.jsonl")] == [["obscene"], []], "the unrenamed file's addition and removal both applied"
@@ -215,10 +216,31 @@ def test_a_removal_the_stopped_run_applied_is_skipped_on_resume(training: Path) 
     assert not (training / "pending" / ".label-changes.applying").exists()
 
 
-@pytest.mark.parametrize("old", ["label-additions.jsonl", ".label-additions.applying"])
-def test_the_files_old_name_is_refused_not_skipped(training: Path, old: str) -> None:
+@pytest.mark.parametrize(("old", "new"), [("label-additions.jsonl", "label-changes.jsonl"), (".label-additions.applying", ".label-changes.applying")])
+def test_the_files_old_name_is_refused_not_skipped(training: Path, old: str, new: str) -> None:
     (training / "pending" / "label-changes.jsonl").rename(training / "pending" / old)
     before = {p: p.read_bytes() for p in training.rglob("*.jsonl")}
-    with pytest.raises(PendingError, match=f"{old}: the old name of label-changes.jsonl"):
+    with pytest.raises(PendingError, match=f"{old}: the old name of {new}; rename it to that"):
         take_pending(training)
     assert {p: p.read_bytes() for p in training.rglob("*.jsonl")} == before, "no post moved without its labels"
+
+
+def test_a_changes_file_restored_beside_the_journal_is_finished_with_it(training: Path) -> None:
+    """A checkout after a stopped run brings the tracked changes file back beside the journal: the same
+    changes, so the run finishes and neither is left to fail the next refit with "already labelled"."""
+    pending = training / "pending"
+    shutil.copy(pending / "label-changes.jsonl", pending / ".label-changes.applying")
+    take_pending(training)
+    assert _read(training / "posts-a.jsonl")[0]["labels"] == ["defamation"]
+    assert not [p.name for p in pending.iterdir() if p.is_file()]
+
+
+def test_new_changes_written_while_a_journal_waits_are_refused_not_dropped(training: Path) -> None:
+    pending = training / "pending"
+    _write(pending / ".label-changes.applying", [{"file": "posts-a.jsonl", "text": "Lovely day.", "add": "obscene"}])
+    before = {p: p.read_bytes() for p in training.rglob("*") if p.is_file()}
+    with pytest.raises(PendingError, match="a different label-changes.jsonl are both in"):
+        take_pending(training, check_only=True)
+    with pytest.raises(PendingError, match="finish the stopped run"):
+        take_pending(training)
+    assert {p: p.read_bytes() for p in training.rglob("*") if p.is_file()} == before
