@@ -11,6 +11,7 @@ weights, which gives an ordinary BERT that runs on every engine (knowledge/embed
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -115,13 +116,16 @@ def trained_pairs(adapters: list[tuple[str, Any]]) -> dict[str, tuple[np.ndarray
     return {name: (a.down.detach().numpy(), (a.up.detach() * 2.0).numpy()) for name, a in adapters}
 
 
-def write_adapters(path: Path, purpose: str, pairs: dict[str, tuple[np.ndarray, np.ndarray]], fingerprint: str, **extra: np.ndarray) -> None:
-    """Write atomically (a reader never sees half a file); `extra` arrays are stored beside the pairs."""
+def write_adapters(
+    path: Path, purpose: str, pairs: dict[str, tuple[np.ndarray, np.ndarray]], fingerprint: str, *, durable: bool = False, **extra: np.ndarray
+) -> None:
+    """Write atomically (a reader never sees half a file); `extra` arrays are stored beside the pairs.
+    `durable` also fsyncs it, for a file that costs a long fit to make again."""
     arrays: dict[str, Any] = {"fingerprint": fingerprint, "purpose": purpose, **extra}
     for name, (down, up) in pairs.items():
         arrays[f"down|{name}"] = down.astype(np.float32)
         arrays[f"up|{name}"] = up.astype(np.float32)
-    replace_atomically(path, lambda handle: np.savez_compressed(handle, **arrays), suffix=".npz.tmp")
+    replace_atomically(path, lambda handle: np.savez_compressed(handle, **arrays), suffix=".npz.tmp", durable=durable)
 
 
 def read_adapters(path: Path, purpose: str | None = None) -> tuple[EncoderAdapters, dict[str, np.ndarray]] | None:
@@ -138,6 +142,6 @@ def read_adapters(path: Path, purpose: str | None = None) -> tuple[EncoderAdapte
                 elif kind not in ("up", "fingerprint", "purpose"):
                     extra[key] = data[key]
             adapters = EncoderAdapters(str(data["purpose"]), pairs, str(data["fingerprint"]), path)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # numpy's errors for a missing, empty, truncated or foreign file
         return None
     return None if purpose is not None and adapters.purpose != purpose else (adapters, extra)

@@ -165,7 +165,7 @@ def save_final(directory: Path, key: str, fit: FinalFit) -> None:
     whose fits ran in separate processes, does not fit it again. It is an adapters file like the shipped
     one (written atomically), for purpose "risk-final" so neither can be taken for the other."""
     pairs, head_weights, head_bias = fit
-    encoder_adapters.write_adapters(_final_path(directory, key), FINAL_PURPOSE, pairs, key, head_weights=head_weights, head_bias=head_bias)
+    encoder_adapters.write_adapters(_final_path(directory, key), FINAL_PURPOSE, pairs, key, durable=True, head_weights=head_weights, head_bias=head_bias)
 
 
 def _adapter_names(names: set[str]) -> bool:
@@ -184,7 +184,7 @@ def load_final(directory: Path, key: str) -> FinalFit | None:
             return None
         pairs = {n: (np.asarray(d, dtype=np.float32), np.asarray(u, dtype=np.float32)) for n, (d, u) in read[0].pairs.items()}
         weights, bias = (np.asarray(read[1][name], dtype=np.float32) for name in ("head_weights", "head_bias"))
-    except Exception:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
+    except (KeyError, TypeError, ValueError):  # a head array missing, or not numbers (read_adapters handles a bad file)
         return None
     shapes_ok = all(d.ndim == 2 and u.ndim == 2 and d.shape[0] == RANK == u.shape[1] for d, u in pairs.values())
     head_ok = weights.ndim == 2 and weights.shape[0] == len(CATEGORIES) and bias.shape == (len(CATEGORIES),)

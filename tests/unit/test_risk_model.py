@@ -42,6 +42,11 @@ def test_a_damaged_or_missing_adapters_file_reads_as_none(tmp_path: Path) -> Non
     damaged.write_bytes(b"not a zip")
     assert read_adapters(damaged) is None
     assert read_adapters(tmp_path / "missing.npz") is None
+    whole = _written(tmp_path / "whole.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])  # a copy or download stopped part way
+    assert read_adapters(tmp_path / "cut.npz") is None
+    (tmp_path / "empty.npz").write_bytes(b"")
+    assert read_adapters(tmp_path / "empty.npz") is None
 
 
 def test_retrieval_adapters_are_not_taken_for_the_draft_checks(tmp_path: Path) -> None:
