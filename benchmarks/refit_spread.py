@@ -26,7 +26,7 @@ import numpy as np
 from knowledge.draft_model import load_training
 from knowledge.encoder_adapters import read_adapters, shipped_adapters_path
 from knowledge.risk_model import THRESHOLD_FOLDS, labels_matrix, weights_fingerprint
-from knowledge.risk_tuning import held_posts, read_fold_file
+from knowledge.refit_checkpoints import held_posts, read_fold_file
 from knowledge.rules import CATEGORIES
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.durable_files import fsync_path
+from knowledge.refit_checkpoints import KEPT_PATTERNS
 from knowledge.rules import CATEGORIES
 
 TRAINING = Path(__file__).resolve().parent / "training"
@@ -38,7 +39,7 @@ JOURNAL = ".label-changes.applying"
 # refused, never silently skipped (an old journal renamed to the changes file would lose its resume state).
 OLD_NAMES = {"label-additions.jsonl": CHANGES, ".label-additions.applying": JOURNAL}
 # Finished folds and final fit of a refit that a session could not complete wait in pending/checkpoints/
-# and go where knowledge.risk_tuning resumes from (its CHECKPOINTS); they are keyed by the posts, so they only count
+# and go where knowledge.risk_tuning resumes from (refit_checkpoints.CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
 KEPT_FOLDS = "checkpoints"
 RESUME_FROM = ".refit"
@@ -162,7 +163,7 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
         raise PendingError(f"already in the training set: {', '.join(clashes)}")
     for path in moves:
         _posts(path)
-    folds = sorted((pending / KEPT_FOLDS).glob("fold-*.npz")) + sorted((pending / KEPT_FOLDS).glob("final-*.npz"))
+    folds = [path for pattern in KEPT_PATTERNS for path in sorted((pending / KEPT_FOLDS).glob(pattern))]
     kept = [p.name for p in folds if (training / RESUME_FROM / p.name).exists()]
     if kept:
         raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")

@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 
 from knowledge.draft_model import LabelledPost, SemanticModel, load_training, posts_fingerprint
-from knowledge.durable_files import replace_atomically
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
-from knowledge import encoder_adapters
 from knowledge.encoder_adapters import ADAPTED, RANK, EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
+from knowledge.refit_checkpoints import CHECKPOINTS, held_posts, load_final, load_fold, save_final, save_fold
 from knowledge.example_floor import floored_thresholds, lowest_positive_scores, report, semantic_positives
 from knowledge.risk_model import (
     CATEGORIES,
@@ -49,9 +48,6 @@ from knowledge.risk_model import (
 EPOCHS = 5
 BATCH = 16
 MAX_TOKENS = 128
-# Each finished fold's out-of-fold predictions, and the finished final fit, are kept here, so a refit stopped
-# part way (it is long: see the module docstring) resumes where it stopped.
-CHECKPOINTS = Path(__file__).resolve().parent / "training" / ".refit"
 # The whole-file fingerprint a fresh fit is written with until its thresholds are capped: matches no posts.
 UNCAPPED = "uncapped"
 
@@ -98,55 +94,14 @@ def _predict(fitted: tuple[Any, Any, Any, Any], texts: list[str]) -> np.ndarray:
         return np.concatenate([torch.sigmoid(head(pooled(texts[i : i + 32]) * HEAD_SCALE)).numpy() for i in range(0, len(texts), 32)])
 
 
-def _checkpoint_path(directory: Path, key: str, fold: int) -> Path:
-    return directory / f"fold-{fold + 1}-of-{THRESHOLD_FOLDS}-{key}.npz"
-
-
 def checkpoint_key(posts: list[LabelledPost]) -> str:
     """What a fold's predictions depend on: the posts, the recipe's name, and the fitting code and numbers
-    themselves, so a changed learning rate or batch size is never mixed with folds fitted before it."""
-    code = inspect.getsource(_fit) + inspect.getsource(adapted_model)
-    recipe = f"{weights_fingerprint(posts)}|{EPOCHS}|{BATCH}|{MAX_TOKENS}|{','.join(CATEGORIES)}|{code}"
+    themselves (the pooling and schedule it shares with knowledge.ask_tuning too), so a changed learning
+    rate, batch size or adapter rank is never mixed with folds fitted before it."""
+    code = "".join(inspect.getsource(f) for f in (_fit, adapted_model, mean_pooled, warmup_then_decay))
+    numbers = f"{EPOCHS}|{BATCH}|{MAX_TOKENS}|{HEAD_SCALE!r}|{RANK}|{','.join(ADAPTED)}|{','.join(CATEGORIES)}"
+    recipe = f"{weights_fingerprint(posts)}|{numbers}|{code}"
     return hashlib.sha256(recipe.encode()).hexdigest()[:24]
-
-
-def read_fold_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A fold checkpoint's held post indices and its predictions for them; ValueError naming the problem
-    when the file is empty, truncated, foreign or inconsistent."""
-    try:
-        with np.load(path) as data:
-            held, predictions = np.asarray(data["held"]), np.asarray(data["predictions"], dtype=np.float32)
-    except Exception as exc:  # noqa: BLE001 - numpy raises OSError, ValueError, KeyError or zipfile errors
-        raise ValueError(f"not a readable fold checkpoint ({exc})") from None
-    if held.ndim != 1 or held.dtype.kind not in "iu" or predictions.shape != (len(held), len(CATEGORIES)):
-        raise ValueError(f"not a readable fold checkpoint (held {held.shape} {held.dtype}, predictions {predictions.shape})")
-    return held, predictions
-
-
-def load_fold(directory: Path, key: str, fold: int, held: np.ndarray) -> np.ndarray | None:
-    """A finished fold's predictions for `held`, or None when that fold has not run under `key` or its
-    file is damaged in any way (a damaged checkpoint costs a refit of one fold, never the run)."""
-    try:
-        kept, predictions = read_fold_file(_checkpoint_path(directory, key, fold))
-    except ValueError:
-        return None
-    return predictions if np.array_equal(kept, held) else None
-
-
-def save_fold(directory: Path, key: str, fold: int, held: np.ndarray, predictions: np.ndarray) -> None:
-    """Keep one fold's predictions: written and synced under a temporary name, then renamed, so neither a
-    kill nor a power cut leaves a half-written checkpoint under the real name."""
-    replace_atomically(_checkpoint_path(directory, key, fold), lambda out: np.savez(out, held=held, predictions=predictions), suffix=".partial", durable=True)
-
-
-def held_posts(count: int, fold: int) -> np.ndarray:
-    """The posts fold `fold` (0-based) holds out: fixed by the count alone, so a refit of the same number of
-    posts holds out the same ones (benchmarks/refit_spread.py compares folds on that)."""
-    return np.random.default_rng(0).permutation(count)[fold::THRESHOLD_FOLDS]
-
-
-FINAL_PURPOSE = "risk-final"
-FinalFit = tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]  # adapter pairs, head weights, head bias
 
 
 def final_key(posts: list[LabelledPost]) -> str:
@@ -154,44 +109,6 @@ def final_key(posts: list[LabelledPost]) -> str:
     (the adapters' scale folded into `up`, the head's HEAD_SCALE), since the kept file holds it scaled."""
     scaling = inspect.getsource(trained_pairs) + repr(HEAD_SCALE)
     return f"{checkpoint_key(posts)}-{hashlib.sha256(scaling.encode()).hexdigest()[:8]}"
-
-
-def _final_path(directory: Path, key: str) -> Path:
-    return directory / f"final-{key}.npz"
-
-
-def save_final(directory: Path, key: str, fit: FinalFit) -> None:
-    """Keep the final fit (the longest of the six) beside the folds, so a refit stopped after it, or one
-    whose fits ran in separate processes, does not fit it again. It is an adapters file like the shipped
-    one (written atomically), for purpose "risk-final" so neither can be taken for the other."""
-    pairs, head_weights, head_bias = fit
-    encoder_adapters.write_adapters(_final_path(directory, key), FINAL_PURPOSE, pairs, key, durable=True, head_weights=head_weights, head_bias=head_bias)
-
-
-def _adapter_names(names: set[str]) -> bool:
-    """Every adapted layer of every block, and nothing else: a file missing one would ship a half-tuned encoder."""
-    blocks = {name.split(".")[2] for name in names if name.startswith("encoder.layer.")}
-    expected = {f"encoder.layer.{i}.{layer}.weight" for i in range(len(blocks)) for layer in ADAPTED}
-    return bool(names) and names == expected
-
-
-def load_final(directory: Path, key: str) -> FinalFit | None:
-    """The kept final fit under `key`, or None when there is none, or it is for other posts or code, or
-    damaged or malformed in any way (that costs the final fit again, never the run or a bad model)."""
-    try:
-        read = encoder_adapters.read_adapters(_final_path(directory, key), FINAL_PURPOSE)
-        if read is None or read[0].fingerprint != key:
-            return None
-        pairs = {n: (np.asarray(d, dtype=np.float32), np.asarray(u, dtype=np.float32)) for n, (d, u) in read[0].pairs.items()}
-        weights, bias = (np.asarray(read[1][name], dtype=np.float32) for name in ("head_weights", "head_bias"))
-    except (KeyError, TypeError, ValueError):  # a head array missing, or not numbers (read_adapters handles a bad file)
-        return None
-    shapes_ok = all(d.ndim == 2 and u.ndim == 2 and d.shape[0] == RANK == u.shape[1] for d, u in pairs.values())
-    head_ok = weights.ndim == 2 and weights.shape[0] == len(CATEGORIES) and bias.shape == (len(CATEGORIES),)
-    finite = all(np.isfinite(a).all() for a in (weights, bias, *(x for pair in pairs.values() for x in pair)))
-    if not (_adapter_names(set(pairs)) and shapes_ok and head_ok and finite):
-        return None
-    return pairs, weights, bias
 
 
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:

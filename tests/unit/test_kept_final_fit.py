@@ -16,7 +16,8 @@ from knowledge import risk_tuning
 from knowledge.draft_model import LabelledPost
 from knowledge.encoder_adapters import ADAPTED, RANK
 from knowledge.risk_model import CATEGORIES
-from knowledge.risk_tuning import final_key, load_final, save_final
+from knowledge.refit_checkpoints import load_final, save_final
+from knowledge.risk_tuning import final_key
 
 NAMES = [f"encoder.layer.{i}.{layer}.weight" for i in range(2) for layer in ADAPTED]
 PAIRS = {name: (np.full((RANK, 16), 0.5, dtype=np.float32), np.full((16, RANK), -0.25, dtype=np.float32)) for name in NAMES}

@@ -8,9 +8,12 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from knowledge import risk_tuning
+from knowledge import refit_checkpoints, risk_tuning
+from knowledge.encoder_adapters import ADAPTED, RANK
+from knowledge.rules import CATEGORIES
 from knowledge.pending_training import RESUME_FROM, TRAINING, PendingError, read_changes, take_pending
 
 
@@ -244,3 +247,18 @@ def test_new_changes_written_while_a_journal_waits_are_refused_not_dropped(train
     with pytest.raises(PendingError, match="finish the stopped run"):
         take_pending(training)
     assert {p: p.read_bytes() for p in training.rglob("*") if p.is_file()} == before
+
+
+def test_what_a_refit_keeps_is_what_this_command_carries_over(training: Path) -> None:
+    """Written by the refit's own functions, not by name here: were the two to disagree on a file name,
+    a kept fit would be left behind and silently fitted again (an hour of a session)."""
+    kept = training / "pending" / "checkpoints"
+    held = np.arange(3)
+    refit_checkpoints.save_fold(kept, "abc", 4, held, np.zeros((3, len(CATEGORIES)), dtype=np.float32))
+    pairs = {f"encoder.layer.0.{layer}.weight": (np.ones((RANK, 4), np.float32), np.ones((4, RANK), np.float32)) for layer in ADAPTED}
+    refit_checkpoints.save_final(kept, "abc-1", (pairs, np.ones((len(CATEGORIES), 4), np.float32), np.zeros(len(CATEGORIES), np.float32)))
+    take_pending(training)
+    assert not list(kept.iterdir())
+    resume = training / RESUME_FROM
+    assert refit_checkpoints.load_fold(resume, "abc", 4, held) is not None
+    assert refit_checkpoints.load_final(resume, "abc-1") is not None

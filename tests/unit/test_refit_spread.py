@@ -12,7 +12,7 @@ from benchmarks import refit_spread
 from benchmarks.refit_spread import compare_predictions, report
 from knowledge.draft_model import load_training
 from knowledge.encoder_adapters import read_adapters, shipped_adapters_path
-from knowledge.risk_tuning import held_posts, load_fold, read_fold_file, save_fold
+from knowledge.refit_checkpoints import held_posts, load_fold, read_fold_file, save_fold
 from knowledge.risk_model import THRESHOLD_FOLDS
 from knowledge.rules import CATEGORIES
 
