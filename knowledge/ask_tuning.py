@@ -80,14 +80,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="where to write the adapters (default: the shipped file); copy it over the shipped one in a scratch worktree to measure it")
     args = parser.parse_args(argv)
     seed, path = args.seed, args.out or shipped_adapters_path("ask")
+    # Checked before the ~30-minute fit, so a mistyped --out costs seconds, not the fit.
     if seed != 0 and path.resolve() == shipped_adapters_path("ask").resolve():
         parser.error("--seed other than 0 would replace the shipped encoder with a measurement: give --out PATH elsewhere")
+    if path.resolve() == shipped_adapters_path("risk").resolve():
+        parser.error(f"--out {path} is the draft check's shipped model, not the retrieval encoder's")
+    if path.is_dir() or not path.parent.is_dir():
+        parser.error(f"--out {path}: give a file name in an existing folder")
     import torch
 
     torch.set_num_threads(2)
     document, examples = training_examples()
     _, adapters = fit(document, examples, seed=seed)
-    write_adapters(path, "ask", trained_pairs(adapters), training_fingerprint(document, examples))
+    # The seed is kept in the file: a reseeded copy has the shipped fingerprint and is told apart only by it.
+    write_adapters(path, "ask", trained_pairs(adapters), training_fingerprint(document, examples), seed=np.array(seed))
     print(f"wrote {path} ({RECIPE}, seed {seed}) from {len(examples.asked)} questions over {len(document.passages)} passages")
 
 
