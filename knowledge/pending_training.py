@@ -41,7 +41,7 @@ OLD_NAMES = {"label-additions.jsonl": CHANGES, ".label-additions.applying": JOUR
 # Finished folds and final fit of a refit that a session could not complete wait in pending/checkpoints/
 # and go where knowledge.risk_tuning resumes from (refit_checkpoints.CHECKPOINTS); they are keyed by the posts, so they only count
 # for the training set this command rebuilds.
-KEPT_FOLDS = "checkpoints"
+KEPT_FITS = "checkpoints"
 RESUME_FROM = ".refit"
 
 
@@ -163,15 +163,15 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
         raise PendingError(f"already in the training set: {', '.join(clashes)}")
     for path in moves:
         _posts(path)
-    folds = [path for pattern in KEPT_PATTERNS for path in sorted((pending / KEPT_FOLDS).glob(pattern))]
-    kept = [p.name for p in folds if (training / RESUME_FROM / p.name).exists()]
+    kept_fits = [path for pattern in KEPT_PATTERNS for path in sorted((pending / KEPT_FITS).glob(pattern))]
+    kept = [p.name for p in kept_fits if (training / RESUME_FROM / p.name).exists()]
     if kept:
         raise PendingError(f"already where the refit resumes from: {', '.join(kept)}")
     resuming = (pending / JOURNAL).exists()
     relabelled, to_apply = _relabelled(training, changes, resuming)
     removals = sum(c.remove for c in to_apply)
     done = [f"{len(to_apply) - removals} labels to add and {removals} to remove in {len(relabelled)} files", *(f"move {p.name}" for p in moves)]
-    done += [f"resume from {p.name}" for p in folds]
+    done += [f"resume from {p.name}" for p in kept_fits]
     if check_only:
         return done
     staged: list[tuple[Path, Path]] = []
@@ -197,9 +197,9 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
     (pending / CHANGES).unlink(missing_ok=True)  # a copy identical to the journal just finished (read_changes)
     for path in moves:
         path.rename(training / path.name)
-    if folds:
+    if kept_fits:
         (training / RESUME_FROM).mkdir(exist_ok=True)
-        for path in folds:
+        for path in kept_fits:
             path.rename(training / RESUME_FROM / path.name)
     return done
 
