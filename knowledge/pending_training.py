@@ -147,7 +147,8 @@ def _relabelled(training: Path, changes: list[LabelChange], resuming: bool = Fal
         post = {**post, "labels": kept}
         rows[matches[0]] = (json.dumps(post, ensure_ascii=False), post)
         to_apply.append(change)
-    return {name: "".join(raw + "\n" for raw, _ in rows) for name, rows in files.items()}, to_apply
+    touched = {change.file for change in to_apply}
+    return {name: "".join(raw + "\n" for raw, _ in rows) for name, rows in files.items() if name in touched}, to_apply
 
 
 def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[str]:
@@ -193,8 +194,10 @@ def take_pending(training: Path = TRAINING, check_only: bool = False) -> list[st
     finally:
         for written, _ in staged:
             written.unlink(missing_ok=True)
+    # A copy identical to the journal (read_changes) goes first: left alone, it would fail the next run.
+    (pending / CHANGES).unlink(missing_ok=True)
     (pending / JOURNAL).unlink(missing_ok=True)
-    (pending / CHANGES).unlink(missing_ok=True)  # a copy identical to the journal just finished (read_changes)
+    fsync_path(pending)
     for path in moves:
         path.rename(training / path.name)
     if kept_fits:

@@ -98,7 +98,7 @@ def checkpoint_key(posts: list[LabelledPost]) -> str:
     """What a fold's predictions depend on: the posts, the recipe's name, and the fitting code and numbers
     themselves (the pooling and schedule it shares with knowledge.ask_tuning too), so a changed learning
     rate, batch size or adapter rank is never mixed with folds fitted before it."""
-    code = "".join(inspect.getsource(f) for f in (_fit, adapted_model, mean_pooled, warmup_then_decay))
+    code = "".join(inspect.getsource(f) for f in (_fit, _predict, adapted_model, mean_pooled, warmup_then_decay))
     numbers = f"{EPOCHS}|{BATCH}|{MAX_TOKENS}|{HEAD_SCALE!r}|{RANK}|{','.join(ADAPTED)}|{','.join(CATEGORIES)}"
     recipe = f"{weights_fingerprint(posts)}|{numbers}|{code}"
     return hashlib.sha256(recipe.encode()).hexdigest()[:24]
@@ -107,7 +107,7 @@ def checkpoint_key(posts: list[LabelledPost]) -> str:
 def final_key(posts: list[LabelledPost]) -> str:
     """What a kept final fit depends on: a fold's key, and how the fit is scaled before it is written
     (the adapters' scale folded into `up`, the head's HEAD_SCALE), since the kept file holds it scaled."""
-    scaling = inspect.getsource(trained_pairs) + repr(HEAD_SCALE)
+    scaling = inspect.getsource(trained_pairs)  # HEAD_SCALE is in checkpoint_key already
     return f"{checkpoint_key(posts)}-{hashlib.sha256(scaling.encode()).hexdigest()[:8]}"
 
 

@@ -58,10 +58,24 @@ def test_a_final_fit_for_other_posts_or_damaged_is_not_trusted(tmp_path: Path) -
     assert load_final(tmp_path, "k") is None
 
 
-def test_the_final_key_covers_how_the_fit_is_scaled(monkeypatch: pytest.MonkeyPatch) -> None:
+def _scaled_differently(adapters: Any) -> Any:
+    return {name: (down, up * 2.0) for name, (down, up) in adapters}
+
+
+def test_the_final_key_covers_how_the_fit_is_scaled_before_it_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept file holds the adapters as trained_pairs scales them; a change there must not reuse it."""
+    monkeypatch.setattr(risk_tuning, "checkpoint_key", lambda posts: "same-posts-and-fitting-code")
     before = final_key(POSTS)
-    monkeypatch.setattr(risk_tuning, "HEAD_SCALE", risk_tuning.HEAD_SCALE * 2)
+    monkeypatch.setattr(risk_tuning, "trained_pairs", _scaled_differently)
     assert final_key(POSTS) != before
+
+
+@pytest.mark.parametrize(("name", "changed"), [("HEAD_SCALE", 40.0), ("RANK", 16), ("EPOCHS", 6)])
+def test_every_fold_and_final_key_covers_the_fitting_numbers(monkeypatch: pytest.MonkeyPatch, name: str, changed: object) -> None:
+    before = risk_tuning.checkpoint_key(POSTS), final_key(POSTS)
+    monkeypatch.setattr(risk_tuning, name, changed)
+    after = risk_tuning.checkpoint_key(POSTS), final_key(POSTS)
+    assert after[0] != before[0] and after[1] != before[1]
 
 
 def _refit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fit: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import refit_checkpoints, risk_tuning
+from knowledge import refit_checkpoints
 from knowledge.encoder_adapters import ADAPTED, RANK
 from knowledge.rules import CATEGORIES
 from knowledge.pending_training import RESUME_FROM, TRAINING, PendingError, read_changes, take_pending
@@ -107,7 +107,7 @@ def test_kept_folds_go_where_the_refit_resumes_from(training: Path) -> None:
     assert "resume from fold-1-of-5-abc.npz" in done and "resume from final-abc.npz" in done
     assert (training / RESUME_FROM / "fold-1-of-5-abc.npz").read_bytes() == b"fold"
     assert (training / RESUME_FROM / "final-abc.npz").read_bytes() == b"final"
-    assert risk_tuning.CHECKPOINTS == TRAINING / RESUME_FROM
+    assert refit_checkpoints.CHECKPOINTS == TRAINING / RESUME_FROM
 
 
 def test_errors_name_the_line_of_the_file(training: Path) -> None:

@@ -49,6 +49,17 @@ def test_a_damaged_or_missing_adapters_file_reads_as_none(tmp_path: Path) -> Non
     assert read_adapters(tmp_path / "empty.npz") is None
 
 
+def test_a_corrupted_adapters_file_never_raises(tmp_path: Path) -> None:
+    """A flipped byte anywhere (a bad disk, a botched copy) reads as missing or as the arrays it still
+    holds, never as a traceback at start-up (numpy and zipfile raise half a dozen kinds of error for them)."""
+    whole = bytearray(_written(tmp_path / "whole.npz").read_bytes())
+    for at in range(0, len(whole), max(1, len(whole) // 400)):
+        broken = bytearray(whole)
+        broken[at] ^= 0xFF
+        (tmp_path / "broken.npz").write_bytes(bytes(broken))
+        read_adapters(tmp_path / "broken.npz")
+
+
 def test_retrieval_adapters_are_not_taken_for_the_draft_checks(tmp_path: Path) -> None:
     """Both tuned encoders ship as the same kind of file; the draft check must not run on the wrong one."""
     from knowledge.encoder_adapters import write_adapters as write_encoder_adapters
