@@ -80,11 +80,40 @@ def test_a_damaged_checkpoint_is_named_not_a_traceback(tmp_path: Path, monkeypat
 
 
 def test_checkpoint_with_fold_or_seed_is_refused_as_usage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    for extra in (["--fold", "1"], ["--seed", "7"]):
-        monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(tmp_path / "f.npz"), *extra])
-        with pytest.raises(SystemExit) as stopped:
-            refit_spread.main()
-        assert stopped.value.code == 2 and "apply only when fitting" in capsys.readouterr().err
+    for mode in (["--checkpoint", str(tmp_path / "f.npz")], ["--in-sample"]):
+        for extra in (["--fold", "1"], ["--seed", "7"]):
+            monkeypatch.setattr("sys.argv", ["refit_spread", *mode, *extra])
+            with pytest.raises(SystemExit) as stopped:
+                refit_spread.main()
+            assert stopped.value.code == 2 and "apply only when fitting" in capsys.readouterr().err
+    monkeypatch.setattr("sys.argv", ["refit_spread", "--checkpoint", str(tmp_path / "f.npz"), "--in-sample"])
+    with pytest.raises(SystemExit) as stopped:
+        refit_spread.main()
+    assert stopped.value.code == 2 and "give one" in capsys.readouterr().err
+
+
+def test_in_sample_compares_every_training_post_in_counts_only(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Scored by the model (replaced here: the real one takes minutes), every post is compared, not a fold's."""
+    posts = load_training()
+    read = read_adapters(shipped_adapters_path("risk"), "risk")
+    if read is None or "out_of_fold" not in read[1] or len(read[1]["out_of_fold"]) != len(posts):
+        pytest.skip("no shipped out-of-fold predictions for these training posts")
+    shipped = read[1]["out_of_fold"].astype(np.float32)
+    scored: list[int] = []
+
+    def every_post_found(texts: list[str]) -> np.ndarray:
+        scored.append(len(texts))
+        return np.where(np.asarray([[c in p.labels for c in CATEGORIES] for p in posts]), 1.0, 0.0).astype(np.float32)
+
+    monkeypatch.setattr(refit_spread, "in_sample_scores", every_post_found)
+    monkeypatch.setattr("sys.argv", ["refit_spread", "--in-sample", "--json"])
+    refit_spread.main()
+    out = capsys.readouterr().out
+    spread = json.loads(out)
+    assert scored == [len(posts)] and spread["held_posts"] == len(posts)
+    assert all(c["true_flags"][1] == c["positives"] and c["false_flags"][1] == 0 for c in spread["categories"])
+    assert spread["clean_posts_flagged"][1] == 0 and spread["clean_posts_flagged"][0] == int((shipped >= read[1]["thresholds"]).any(axis=1)[[not p.labels for p in posts]].sum())
+    assert not any(post.text[:40] in out for post in posts[:50])
 
 
 def test_a_finished_fold_is_compared_in_counts_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
