@@ -96,7 +96,8 @@ def report(spread: FoldSpread, title: str) -> str:
 
 
 def in_sample_scores(texts: list[str]) -> np.ndarray:
-    """The shipped model's probabilities for `texts`, scored as the check scores a post."""
+    """The shipped model's probabilities for `texts`, from the raw text as the refit scored its out-of-fold
+    predictions (the check itself neutralises names first: knowledge/example_floor.py scores that way)."""
     from knowledge.embedding import load_real_embedder
     from knowledge.risk_model import read_adapters as read_risk_adapters
 
