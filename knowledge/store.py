@@ -19,6 +19,7 @@ import dataclasses
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,10 +69,19 @@ class GuidanceStore:
         store = cls(data_dir)
         store.versions_dir.mkdir(parents=True, exist_ok=True)
         store.staging_dir.mkdir(parents=True, exist_ok=True)
-        with store.connect() as db:
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        for attempt in range(300):
+            try:
+                with store.connect() as db:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                # Two processes creating the file at once can deadlock on its first lock upgrade, which
+                # SQLite answers with "locked" at once, not after busy_timeout: wait and try again (~30 s).
+                if "locked" not in str(exc) or attempt == 299:
+                    raise
+                time.sleep(0.1)
         store._migrate()
         if store._count() == 0:
             store._seed()
