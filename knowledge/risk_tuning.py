@@ -29,7 +29,7 @@ import numpy as np
 from knowledge.draft_model import LabelledPost, SemanticModel, load_training, posts_fingerprint
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
 from knowledge.encoder_adapters import ADAPTED, RANK, EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
-from knowledge.refit_checkpoints import CHECKPOINTS, held_posts, load_final, load_fold, save_final, save_fold
+from knowledge.refit_checkpoints import CHECKPOINTS, held_posts, kept_for_other_fits, load_final, load_fold, save_final, save_fold
 from knowledge.example_floor import floored_thresholds, lowest_positive_scores, report, semantic_positives
 from knowledge.risk_model import (
     CATEGORIES,
@@ -114,6 +114,9 @@ def final_key(posts: list[LabelledPost]) -> str:
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
     """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
     key = checkpoint_key(posts)
+    ignored = kept_for_other_fits(directory, key)
+    if ignored:  # most likely kept for a recipe change (training/pending/README.md) not made in this code yet
+        print(f"not used: {len(ignored)} kept fits made for other posts, code or numbers than this refit's ({key}): {', '.join(ignored)}", flush=True)
     out_of_fold = np.zeros(y.shape, dtype=np.float32)
     for fold in range(THRESHOLD_FOLDS):
         held = held_posts(len(posts), fold)
