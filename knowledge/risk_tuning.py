@@ -3,7 +3,8 @@ finished folds and final fit. On this 2-core machine, uncontended, on 2026-11-28
 both 9,842 and 10,588 posts (~2 h 45 to 2 h 55 in all; on 2026-11-27 the 9,842-post refit took ~100 min, so the
 machine's speed matters as much as the post count), and longer with anything else running. That is more than a
 session leaves, so finished folds, and the final fit, can be kept in training/pending/checkpoints/ for the next
-(knowledge/pending_training.py).
+(knowledge/pending_training.py). `--jobs 2` runs two fits at once in one-thread processes, which gets through
+the six sooner here (knowledge/refit_jobs.py).
 
 Why fine-tune: a logistic regression over the frozen all-MiniLM-L6-v2 vectors (knowledge/draft_model.py)
 stopped improving with more example posts; on our held-out sets the whole check found 0.72-0.75 of the
@@ -29,7 +30,7 @@ import numpy as np
 from knowledge.draft_model import LabelledPost, SemanticModel, load_training, posts_fingerprint
 from knowledge.embedding import REAL_MODEL_NAME, model_directory
 from knowledge.encoder_adapters import ADAPTED, RANK, EncoderAdapters, adapted_model, mean_pooled, read_adapters, shipped_adapters_path, trained_pairs, warmup_then_decay
-from knowledge.refit_checkpoints import CHECKPOINTS, held_posts, kept_for_other_fits, load_final, load_fold, save_final, save_fold
+from knowledge.refit_checkpoints import CHECKPOINTS, FinalFit, held_posts, kept_for_other_fits, load_final, load_fold, save_final, save_fold
 from knowledge.example_floor import floored_thresholds, lowest_positive_scores, report, semantic_positives
 from knowledge.risk_model import (
     CATEGORIES,
@@ -111,6 +112,19 @@ def final_key(posts: list[LabelledPost]) -> str:
     return f"{checkpoint_key(posts)}-{hashlib.sha256(scaling.encode()).hexdigest()[:8]}"
 
 
+def fit_fold(posts: list[LabelledPost], fold: int) -> np.ndarray:
+    """Predictions for the posts fold `fold` holds out, by a model fitted on all the others."""
+    held = held_posts(len(posts), fold)
+    kept = np.setdiff1d(np.arange(len(posts)), held)
+    return _predict(_fit([posts[i] for i in kept], seed=fold), [posts[i].text for i in held])
+
+
+def fit_final(posts: list[LabelledPost]) -> FinalFit:
+    """The shipped model's fit on every post, scaled as it is written (and kept)."""
+    _, head, _, adapters = _fit(posts, seed=0)
+    return trained_pairs(adapters), head.weight.detach().numpy() * HEAD_SCALE, head.bias.detach().numpy()
+
+
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
     """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
     key = checkpoint_key(posts)
@@ -122,8 +136,7 @@ def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory:
         held = held_posts(len(posts), fold)
         predictions = load_fold(directory, key, fold, held)
         if predictions is None:
-            kept = np.setdiff1d(np.arange(len(posts)), held)
-            predictions = _predict(_fit([posts[i] for i in kept], seed=fold), [posts[i].text for i in held])
+            predictions = fit_fold(posts, fold)
             save_fold(directory, key, fold, held, predictions)
             print(f"fold {fold + 1}/{THRESHOLD_FOLDS} done", flush=True)
         else:
@@ -181,21 +194,28 @@ def rethreshold() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
-    if parser.parse_args().thresholds_only:
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="fit N folds (or the final fit) at once, each in a one-thread process")
+    args = parser.parse_args()
+    if args.thresholds_only:
         rethreshold()
         return
+    if args.jobs < 1:
+        parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     import torch
 
     torch.set_num_threads(2)
     posts = load_training()
+    if args.jobs > 1:
+        from knowledge.refit_jobs import fit_missing_parts
+
+        fit_missing_parts(posts, args.jobs)  # every fit kept as it ends; taken back below as a resumed refit takes them
     y = labels_matrix(posts)
     out_of_fold = out_of_fold_predictions(posts, y).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
     thresholds = thresholds_for(y, out_of_fold)  # before the examples cap them: rethreshold below, on the written file
     key = final_key(posts)
     final = load_final(CHECKPOINTS, key)
     if final is None:
-        _, head, _, adapters = _fit(posts, seed=0)
-        final = trained_pairs(adapters), head.weight.detach().numpy() * HEAD_SCALE, head.bias.detach().numpy()
+        final = fit_final(posts)
         save_final(CHECKPOINTS, key, final)
     else:
         print(f"final fit taken from {CHECKPOINTS}", flush=True)
