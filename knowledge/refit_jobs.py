@@ -49,6 +49,7 @@ def fit_missing_parts(posts: list[LabelledPost], jobs: int, directory: Path = CH
     """Fit every missing part, `jobs` at a time (separate processes unless `executor` is given); the parts fitted.
     A failed part does not stop the others (each is hours of work, kept when it ends); the run then fails
     naming it, and run again fits only what is still missing."""
+    risk_tuning.name_unused_kept_fits(directory, risk_tuning.checkpoint_key(posts))
     parts = missing_parts(posts, directory)
     if not parts:
         return []

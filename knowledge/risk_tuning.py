@@ -112,6 +112,14 @@ def final_key(posts: list[LabelledPost]) -> str:
     return f"{checkpoint_key(posts)}-{hashlib.sha256(scaling.encode()).hexdigest()[:8]}"
 
 
+def name_unused_kept_fits(directory: Path, key: str) -> None:
+    """Say which kept fits a refit under `key` will fit again, before it does: most likely they were kept
+    for a recipe change (training/pending/README.md) not yet made in this code, and each costs an hour."""
+    ignored = kept_for_other_fits(directory, key)
+    if ignored:
+        print(f"not used: {len(ignored)} kept fits made for other posts, code or numbers than this refit's ({key}): {', '.join(ignored)}", flush=True)
+
+
 def fit_fold(posts: list[LabelledPost], fold: int) -> np.ndarray:
     """Predictions for the posts fold `fold` holds out, by a model fitted on all the others."""
     held = held_posts(len(posts), fold)
@@ -128,9 +136,7 @@ def fit_final(posts: list[LabelledPost]) -> FinalFit:
 def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
     """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
     key = checkpoint_key(posts)
-    ignored = kept_for_other_fits(directory, key)
-    if ignored:  # most likely kept for a recipe change (training/pending/README.md) not made in this code yet
-        print(f"not used: {len(ignored)} kept fits made for other posts, code or numbers than this refit's ({key}): {', '.join(ignored)}", flush=True)
+    name_unused_kept_fits(directory, key)
     out_of_fold = np.zeros(y.shape, dtype=np.float32)
     for fold in range(THRESHOLD_FOLDS):
         held = held_posts(len(posts), fold)

@@ -84,3 +84,13 @@ def test_jobs_below_one_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys
         risk_tuning.main()
     assert stopped.value.code == 2 and "--jobs must be 1 or more, not 0" in capsys.readouterr().err
 
+
+
+def test_side_by_side_fits_also_name_the_kept_fits_they_will_not_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fakes(monkeypatch)
+    monkeypatch.setattr(risk_tuning, "EPOCHS", risk_tuning.EPOCHS + 3)
+    fit_missing_parts(POSTS, 2, tmp_path, ThreadPoolExecutor(2))
+    monkeypatch.setattr(risk_tuning, "EPOCHS", risk_tuning.EPOCHS - 3)
+    capsys.readouterr()
+    fit_missing_parts(POSTS, 2, tmp_path, ThreadPoolExecutor(2))
+    assert capsys.readouterr().out.startswith(f"not used: {THRESHOLD_FOLDS + 1} kept fits")  # five folds and the final fit
