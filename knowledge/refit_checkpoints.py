@@ -60,11 +60,12 @@ def save_fold(directory: Path, key: str, fold: int, held: np.ndarray, prediction
     replace_atomically(_fold_path(directory, key, fold), lambda out: np.savez(out, held=held, predictions=predictions), suffix=".partial", durable=True)
 
 
-def kept_for_other_fits(directory: Path, key: str) -> list[str]:
-    """The kept folds and final fits in `directory` that a refit under `key` will not use (fitted on other
-    posts or with other code or numbers), so a refit can say so before it spends hours fitting them again."""
-    kept = sorted(p.name for pattern in KEPT_PATTERNS for p in directory.glob(pattern))
-    return [name for name in kept if f"-{key}" not in name]
+def kept_for_other_fits(directory: Path, key: str, final: str) -> list[str]:
+    """The kept folds and final fits in `directory` that a refit under these keys (checkpoint_key and
+    final_key) will not use: fitted on other posts, or with other code or numbers. So a refit can say so
+    before it spends hours fitting them again."""
+    used = {_fold_path(directory, key, fold).name for fold in range(THRESHOLD_FOLDS)} | {_final_path(directory, final).name}
+    return sorted(p.name for pattern in KEPT_PATTERNS for p in directory.glob(pattern) if p.name not in used)
 
 
 def held_posts(count: int, fold: int) -> np.ndarray:

@@ -1,16 +1,21 @@
 """Run a refit's six fits (five folds and the final fit) side by side: `python -m knowledge.risk_tuning --jobs 2`.
 
-Why: on this 2-core machine two one-thread fits at once get through a refit faster than one two-thread fit
+Why: on this 2-core machine two one-thread fits at once get through a refit sooner than one two-thread fit
 after another (on 2026-11-28 a 5-epoch fold and the final fit side by side took 44 and 53 min; one at a
-time with two threads, 24-29 min a fold and 34 the final fit). Each fit is kept (knowledge/refit_checkpoints.py)
-the moment it ends, so a run stopped part way loses only the fits in flight, and the refit then takes
-them back exactly as a resumed refit takes kept fits."""
+time with two threads, 24-29 min a fold and 34 the final fit). Each fit runs in a process of its own and
+is kept (knowledge/refit_checkpoints.py) the moment it ends, so a fit that fails or is killed, even by
+the kernel for memory, costs only itself; Ctrl-C stops the fits in flight (lost) and starts no more. The
+refit then takes the kept fits back exactly as a resumed refit does.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+import signal
 from multiprocessing import get_context
+from multiprocessing.connection import wait
+from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any
 
 from knowledge import risk_tuning
 from knowledge.draft_model import LabelledPost
@@ -18,50 +23,77 @@ from knowledge.refit_checkpoints import CHECKPOINTS, held_posts, load_final, loa
 from knowledge.risk_model import THRESHOLD_FOLDS
 
 FINAL = -1  # the part that is the final fit, not a fold
-
-
-def missing_parts(posts: list[LabelledPost], directory: Path) -> list[int]:
-    """The fits no kept file holds yet, longest first: the final fit (on every post), then the folds."""
-    key = risk_tuning.checkpoint_key(posts)
-    folds = [f for f in range(THRESHOLD_FOLDS) if load_fold(directory, key, f, held_posts(len(posts), f)) is None]
-    return ([] if load_final(directory, risk_tuning.final_key(posts)) is not None else [FINAL]) + folds
+Keys = tuple[str, str]  # risk_tuning.checkpoint_key and final_key, computed once when the refit began
 
 
 def describe(part: int) -> str:
     return "final fit" if part == FINAL else f"fold {part + 1}/{THRESHOLD_FOLDS}"
 
 
-def fit_part(posts: list[LabelledPost], part: int, directory: Path) -> None:
-    """One fit, kept under its key; what a worker process runs."""
+def missing_parts(posts: list[LabelledPost], directory: Path, keys: Keys) -> list[int]:
+    """The fits no kept file holds yet, longest first: the final fit (on every post), then the folds."""
+    folds = [f for f in range(THRESHOLD_FOLDS) if load_fold(directory, keys[0], f, held_posts(len(posts), f)) is None]
+    return ([] if load_final(directory, keys[1]) is not None else [FINAL]) + folds
+
+
+def fit_part(posts: list[LabelledPost], part: int, directory: Path, keys: Keys) -> None:
+    """One fit, kept under `keys`; what a worker process runs. Refused when this process's code is not the
+    code the keys were computed from (the source was edited since the refit began), so no fit is ever kept
+    under the key of code it did not run."""
+    here = risk_tuning.checkpoint_key(posts), risk_tuning.final_key(posts)
+    if here != keys:
+        raise RuntimeError("the fitting code or numbers changed since this refit began; start it again")
     if part == FINAL:
-        save_final(directory, risk_tuning.final_key(posts), risk_tuning.fit_final(posts))
+        save_final(directory, keys[1], risk_tuning.fit_final(posts))
     else:
-        save_fold(directory, risk_tuning.checkpoint_key(posts), part, held_posts(len(posts), part), risk_tuning.fit_fold(posts, part))
+        save_fold(directory, keys[0], part, held_posts(len(posts), part), risk_tuning.fit_fold(posts, part))
 
 
 def _one_thread() -> None:
+    """Two workers share two cores."""
     import torch
 
     torch.set_num_threads(1)
 
 
-def fit_missing_parts(posts: list[LabelledPost], jobs: int, directory: Path = CHECKPOINTS, executor: Executor | None = None) -> list[int]:
-    """Fit every missing part, `jobs` at a time (separate processes unless `executor` is given); the parts fitted.
-    A failed part does not stop the others (each is hours of work, kept when it ends); the run then fails
-    naming it, and run again fits only what is still missing."""
-    risk_tuning.name_unused_kept_fits(directory, risk_tuning.checkpoint_key(posts))
-    parts = missing_parts(posts, directory)
+def _worker(posts: list[LabelledPost], part: int, directory: Path, keys: Keys) -> None:
+    """A worker's whole life: one thread, and Ctrl-C left to the parent, which stops every worker at once
+    instead of each catching it on its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _one_thread()
+    fit_part(posts, part, directory, keys)
+
+
+def fit_missing_parts(posts: list[LabelledPost], jobs: int, keys: Keys, directory: Path = CHECKPOINTS, context: BaseContext | None = None) -> list[int]:
+    """Fit every missing part, at most `jobs` at a time, each in a process of its own (spawned unless
+    `context` says otherwise); the parts fitted. A failed part does not stop the others (each is an hour
+    or more, kept when it ends); the run then fails naming it, and run again fits only what is missing."""
+    parts = missing_parts(posts, directory, keys)
     if not parts:
         return []
-    print(f"fitting {len(parts)} parts, {min(jobs, len(parts))} at a time", flush=True)
-    failed: list[str] = []
-    with executor or ProcessPoolExecutor(min(jobs, len(parts)), mp_context=get_context("spawn"), initializer=_one_thread) as pool:
-        futures = {pool.submit(fit_part, posts, part, directory): part for part in parts}
-        for done in as_completed(futures):
-            error = done.exception()
-            if error is not None:
-                failed.append(f"{describe(futures[done])}: {error}")
-            print(f"{describe(futures[done])} {'FAILED' if error else 'done and kept'}", flush=True)
+    print(f"fitting {len(parts)} parts, {min(jobs, len(parts))} at a time, each kept as it ends", flush=True)
+    spawn = context or get_context("spawn")
+    waiting, failed = list(parts), []
+    running: dict[Any, tuple[int, Any]] = {}  # a process's sentinel -> its part and the process
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                part = waiting.pop(0)
+                process: Any = spawn.Process(target=_worker, args=(posts, part, directory, keys), name=describe(part))  # type: ignore[attr-defined]
+                process.start()
+                running[process.sentinel] = (part, process)
+            for sentinel in wait(list(running)):
+                part, process = running.pop(sentinel)
+                process.join()
+                if process.exitcode != 0:
+                    failed.append(f"{describe(part)} (exit status {process.exitcode})")
+                print(f"{describe(part)} {'done and kept' if process.exitcode == 0 else 'FAILED'}", flush=True)
+    except KeyboardInterrupt:
+        for part, process in running.values():
+            process.terminate()
+            process.join()
+        print(f"stopped: {', '.join(describe(p) for p, _ in running.values()) or 'nothing'} in flight lost; the fits that ended are kept", flush=True)
+        raise
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(parts)} fits failed (the rest are kept; run again to fit only these): {'; '.join(failed)}")
     return parts

@@ -112,10 +112,10 @@ def final_key(posts: list[LabelledPost]) -> str:
     return f"{checkpoint_key(posts)}-{hashlib.sha256(scaling.encode()).hexdigest()[:8]}"
 
 
-def name_unused_kept_fits(directory: Path, key: str) -> None:
-    """Say which kept fits a refit under `key` will fit again, before it does: most likely they were kept
-    for a recipe change (training/pending/README.md) not yet made in this code, and each costs an hour."""
-    ignored = kept_for_other_fits(directory, key)
+def name_unused_kept_fits(directory: Path, key: str, final: str) -> None:
+    """Say which kept fits a refit under these keys will fit again, before it does: most likely they were
+    kept for a recipe change (training/pending/README.md) not yet made in this code, and each costs an hour."""
+    ignored = kept_for_other_fits(directory, key, final)
     if ignored:
         print(f"not used: {len(ignored)} kept fits made for other posts, code or numbers than this refit's ({key}): {', '.join(ignored)}", flush=True)
 
@@ -133,10 +133,10 @@ def fit_final(posts: list[LabelledPost]) -> FinalFit:
     return trained_pairs(adapters), head.weight.detach().numpy() * HEAD_SCALE, head.bias.detach().numpy()
 
 
-def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS) -> np.ndarray:
-    """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds."""
-    key = checkpoint_key(posts)
-    name_unused_kept_fits(directory, key)
+def out_of_fold_predictions(posts: list[LabelledPost], y: np.ndarray, directory: Path = CHECKPOINTS, key: str | None = None) -> np.ndarray:
+    """Cross-validated predictions for every post, fitting only the folds no checkpoint already holds; `key`
+    is checkpoint_key(posts) as computed when the run began, from the code it runs."""
+    key = key or checkpoint_key(posts)
     out_of_fold = np.zeros(y.shape, dtype=np.float32)
     for fold in range(THRESHOLD_FOLDS):
         held = held_posts(len(posts), fold)
@@ -202,27 +202,30 @@ def main() -> None:
     parser.add_argument("--thresholds-only", action="store_true", help="re-derive the thresholds from the stored predictions")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="fit N folds (or the final fit) at once, each in a one-thread process")
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     if args.thresholds_only:
         rethreshold()
         return
-    if args.jobs < 1:
-        parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     import torch
 
     torch.set_num_threads(2)
     posts = load_training()
+    # Once, from the code this process imported: a fit is kept under the key of the code that ran it, even
+    # when the source is edited during the hours a refit takes (the keys read the source from disk).
+    key, final_fit_key = checkpoint_key(posts), final_key(posts)
+    name_unused_kept_fits(CHECKPOINTS, key, final_fit_key)
     if args.jobs > 1:
         from knowledge.refit_jobs import fit_missing_parts
 
-        fit_missing_parts(posts, args.jobs)  # every fit kept as it ends; taken back below as a resumed refit takes them
+        fit_missing_parts(posts, args.jobs, (key, final_fit_key))  # each fit kept as it ends, taken back below
     y = labels_matrix(posts)
-    out_of_fold = out_of_fold_predictions(posts, y).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
+    out_of_fold = out_of_fold_predictions(posts, y, key=key).astype(np.float16).astype(np.float32)  # as stored, so --thresholds-only agrees
     thresholds = thresholds_for(y, out_of_fold)  # before the examples cap them: rethreshold below, on the written file
-    key = final_key(posts)
-    final = load_final(CHECKPOINTS, key)
+    final = load_final(CHECKPOINTS, final_fit_key)
     if final is None:
         final = fit_final(posts)
-        save_final(CHECKPOINTS, key, final)
+        save_final(CHECKPOINTS, final_fit_key, final)
     else:
         print(f"final fit taken from {CHECKPOINTS}", flush=True)
     pairs, head_weights, head_bias = final

@@ -24,8 +24,9 @@ POSTS = [
 
 
 def test_worker_processes_keep_fits_the_refit_then_takes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert fit_missing_parts(POSTS, 2, tmp_path) == [FINAL, *range(THRESHOLD_FOLDS)]
-    kept = load_final(tmp_path, risk_tuning.final_key(POSTS))
+    keys = risk_tuning.checkpoint_key(POSTS), risk_tuning.final_key(POSTS)
+    assert fit_missing_parts(POSTS, 2, keys, tmp_path) == [FINAL, *range(THRESHOLD_FOLDS)]
+    kept = load_final(tmp_path, keys[1])
     assert kept is not None and np.isfinite(kept[1]).all()
 
     def refit(*args: Any, **kwargs: Any) -> Any:

@@ -84,7 +84,7 @@ def _refit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fit: Any) -> dict[st
     monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(set_num_threads=lambda n: None))
     monkeypatch.setattr(risk_tuning, "CHECKPOINTS", tmp_path)
     monkeypatch.setattr(risk_tuning, "load_training", lambda: POSTS)
-    monkeypatch.setattr(risk_tuning, "out_of_fold_predictions", lambda p, y: np.full(y.shape, 0.5, dtype=np.float32))
+    monkeypatch.setattr(risk_tuning, "out_of_fold_predictions", lambda p, y, **k: np.full(y.shape, 0.5, dtype=np.float32))
     monkeypatch.setattr(risk_tuning, "_fit", fit)
     monkeypatch.setattr(risk_tuning, "checkpoint_key", lambda posts: "posts-and-code")  # the key reads _fit's source, replaced here
     monkeypatch.setattr(risk_tuning, "trained_pairs", lambda adapters: {n: (d, u * 2.0) for n, (d, u) in adapters})
@@ -108,3 +108,13 @@ def test_a_fresh_final_fit_is_kept_and_the_next_run_writes_the_same_model(tmp_pa
     second = _refit(tmp_path, monkeypatch, lambda *a, **k: pytest.fail("the kept final fit was fitted again"))
     assert np.array_equal(second["weights"], first["weights"]) and np.array_equal(second["bias"], first["bias"])
     assert all(np.array_equal(second["pairs"][n][i], first["pairs"][n][i]) for n in NAMES for i in (0, 1))
+
+
+def test_a_refit_first_names_the_kept_fits_it_will_not_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "fold-1-of-5-kept-for-more-epochs.npz").write_bytes(b"a fold")
+    def fit(posts: Any, seed: int) -> Any:
+        raise InterruptedError("stopped at the first fit")
+
+    with pytest.raises(InterruptedError):
+        _refit(tmp_path, monkeypatch, fit)
+    assert capsys.readouterr().out.startswith("not used: 1 kept fits made for other posts, code or numbers than this refit's (posts-and-code): fold-1-of-5-kept-for-more-epochs.npz")

@@ -91,20 +91,25 @@ def test_a_damaged_checkpoint_is_refitted_not_trusted(monkeypatch: pytest.Monkey
     np.testing.assert_array_equal(first, again)
 
 
-def test_a_refit_names_the_kept_folds_it_will_not_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Folds kept for a recipe change (more epochs) cost hours: a refit run without that change says it
-    is fitting them again, instead of doing so silently."""
+
+def test_a_refit_names_the_kept_fits_it_will_not_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fits kept for a recipe change (more epochs) cost hours: a refit run without that change says it
+    will fit them again, instead of doing so silently; its own are not named."""
     posts = _posts(40)
     _fake_training(monkeypatch)
     monkeypatch.setattr(risk_tuning, "EPOCHS", risk_tuning.EPOCHS + 3)
     risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
-    kept = sorted(p.name for p in tmp_path.glob("fold-*.npz"))
-    capsys.readouterr()
+    other_recipe = sorted(p.name for p in tmp_path.glob("fold-*.npz"))
     monkeypatch.setattr(risk_tuning, "EPOCHS", risk_tuning.EPOCHS - 3)
-    _fake_training(monkeypatch)
+    keys = risk_tuning.checkpoint_key(posts), risk_tuning.final_key(posts)
+    (tmp_path / f"final-{keys[0]}-scaled-otherwise.npz").write_bytes(b"a final fit scaled by other code")
+    capsys.readouterr()
+    risk_tuning.name_unused_kept_fits(tmp_path, *keys)
+    said = capsys.readouterr().out
+    assert said.startswith(f"not used: {THRESHOLD_FOLDS + 1} kept fits") and all(name in said for name in other_recipe)
+    fits = _fake_training(monkeypatch)
     risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
-    warning = capsys.readouterr().out.splitlines()[0]
-    assert warning.startswith(f"not used: {THRESHOLD_FOLDS} kept fits") and all(name in warning for name in kept)
-    _fake_training(monkeypatch)
-    risk_tuning.out_of_fold_predictions(posts, labels_matrix(posts), tmp_path)
-    assert f"not used: {THRESHOLD_FOLDS} kept fits" in capsys.readouterr().out  # its own folds are used; the others still named
+    assert fits == list(range(THRESHOLD_FOLDS))
+    capsys.readouterr()
+    risk_tuning.name_unused_kept_fits(tmp_path, *keys)
+    assert capsys.readouterr().out.startswith(f"not used: {THRESHOLD_FOLDS + 1} kept fits"), "its own new folds are not named"
