@@ -118,3 +118,9 @@ def test_a_refit_first_names_the_kept_fits_it_will_not_use(tmp_path: Path, monke
     with pytest.raises(InterruptedError):
         _refit(tmp_path, monkeypatch, fit)
     assert capsys.readouterr().out.startswith("not used: 1 kept fits made for other posts, code or numbers than this refit's (posts-and-code): fold-1-of-5-kept-for-more-epochs.npz")
+
+
+def test_the_recipe_name_says_the_epochs_the_fit_runs() -> None:
+    """The recipe's name is in the shipped model's fingerprint (and so in the name of its cached ONNX graph):
+    a refit with other epochs under the old name would read as current, and run beside a stale graph."""
+    assert f"/{risk_tuning.EPOCHS}-epochs/" in risk_tuning.RECIPE
