@@ -3,21 +3,23 @@
     .venv/bin/python -m benchmarks.refit_acceptance --save before.json     # the shipped model, before the refit
     .venv/bin/python -m benchmarks.refit_acceptance --against before.json  # the refit: its table and verdict
 
-It scores the tree's whole draft check (rules, and the risk model the tree ships) on the 23 unread
-held-out sets and the two clean comparators, in one model load (~3 min), and prints counts only: no
-post's text. With `--against` it exits 1 when the refit is not taken. The rule (training/pending/README.md)
-was written before the last four refits ran and is fixed here so none is judged by one chosen after:
-clean posts flagged over every clean source may rise by at most 3, recall on the unread sets may fall
-by at most 10, and the two weakest categories, inflammatory and bullying, together must not fall.
-`pytest tests/slow` must pass as well; that is the suite's to say, not this script's.
-Refused when the tree's risk model does not match its training posts (the check would run the fallback).
+It scores the tree's whole draft check (the bundled rules, and the risk model the tree ships) on the 23
+unread held-out sets and the two clean comparators, from a fresh data dir, in one model load (~3 min),
+and prints counts only: no post's text. With `--against` it exits 1 when the refit is not taken. The
+rule (training/pending/README.md) is the one the refits since 2026-11-27 were judged by, written before
+each ran, and is fixed here so none is judged by one chosen after it: clean posts flagged over every
+clean source may rise by at most 3, recall on the unread sets may fall by at most 10, and the two
+weakest categories, inflammatory and bullying, together must not fall. Both counts must come from the
+same posts and rules, and from different model files (the same file means no refit happened).
+`pytest tests/slow` must pass as well; that is the suite's to say, not this script's. Refused when the
+tree's risk model does not match its training posts (the check would run its fallback).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import os
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+RULES = Path(__file__).resolve().parent.parent / "knowledge" / "rules"  # the bundled rules a fresh data dir is seeded with
 UNREAD = [DATA / "heldout" / f"drafts-blind{n}.jsonl" for n in (*range(20, 25), *range(27, 45))]
 COMPARATORS = [DATA / "drafts-clean-e.jsonl", DATA / "drafts-clean-f.jsonl"]
 WEAKEST = ("inflammatory", "bullying_discrimination")
@@ -43,6 +46,12 @@ class Counts:
     unread_clean: int
     comparators_clean_flagged: int
     comparators_clean: int
+    measured_on: str = ""  # a digest of the sets and the rules
+    model: str = ""  # a digest of the risk model's file
+
+    @property
+    def totals(self) -> tuple[object, ...]:
+        return self.measured_on, self.risks, self.unread_clean, self.comparators_clean, sorted(self.found_by_category)
 
     @property
     def clean_flagged(self) -> int:
@@ -76,29 +85,43 @@ def tally(unread: list[dict[str, Any]], comparators: list[dict[str, Any]]) -> Co
 def verdict(before: Counts, after: Counts) -> list[tuple[str, bool]]:
     """Each part of the rule, said with its figures, and whether the refit meets it."""
     return [
+        ("measured on the same posts, rules and categories as before", after.totals == before.totals),
+        ("a different risk model file from the one measured before", after.model != before.model),
         (f"clean posts flagged, every clean source: {before.clean_flagged} -> {after.clean_flagged} (at most +{CLEAN_RISE})", after.clean_flagged <= before.clean_flagged + CLEAN_RISE),
-        (f"unread risks found: {before.found} -> {after.found} of {after.risks} (at most -{RECALL_FALL})", after.found >= before.found - RECALL_FALL and after.risks == before.risks),
+        (f"unread risks found: {before.found} -> {after.found} of {after.risks} (at most -{RECALL_FALL})", after.found >= before.found - RECALL_FALL),
         (f"unread inflammatory + bullying found: {before.weakest_found} -> {after.weakest_found} (must not fall)", after.weakest_found >= before.weakest_found),
     ]
 
 
+def digest(paths: list[Path]) -> str:
+    whole = hashlib.sha256()
+    for path in paths:
+        whole.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return whole.hexdigest()[:16]
+
+
 def measure() -> Counts:
-    """The tree's draft check on every source, from a fresh data dir (the bundled guidance and rules)."""
-    os.environ.setdefault("GUIDANCE_BOT_DATA_DIR", tempfile.mkdtemp(prefix="refit-acceptance-"))
+    """The tree's draft check on every source, from a fresh data dir: the bundled guidance and rules, and
+    no ONNX graph cached from another model."""
+    from dataclasses import replace
+
     from bot.evaluate import read_jsonl, score_drafts
     from bot.runtime import build_assistant
     from bot.settings import Settings
-    from knowledge.draft_model import load_training
     from knowledge.ask_model import load_retrieval_embedder
+    from knowledge.draft_model import load_training
+    from knowledge.encoder_adapters import shipped_adapters_path
     from knowledge.risk_model import load_risk_model
 
-    settings = Settings()
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="refit-acceptance-")), guidance_file=None)
     embedder = load_retrieval_embedder(settings.encoder, settings.model_cache_dir)
     tuned = load_risk_model(embedder, settings.encoder, settings.model_cache_dir, None, load_training())
     if tuned is None:
         raise SystemExit("the tree's risk model does not match its training posts: finish the refit first")
     assistant = build_assistant(settings, embedder=embedder, tuned=tuned)
-    return tally([score_drafts(assistant, read_jsonl(p)) for p in UNREAD], [score_drafts(assistant, read_jsonl(p)) for p in COMPARATORS])
+    counts = tally([score_drafts(assistant, read_jsonl(p)) for p in UNREAD], [score_drafts(assistant, read_jsonl(p)) for p in COMPARATORS])
+    rules = sorted(RULES.glob("*.yaml"))
+    return replace(counts, measured_on=digest([*UNREAD, *COMPARATORS, *rules]), model=digest([shipped_adapters_path("risk")]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             before = Counts(**json.loads(args.against.read_text()))
         except (OSError, ValueError, TypeError) as exc:
             parser.error(f"{args.against}: not counts saved by --save ({exc})")
-    elif args.save.is_dir() or not args.save.parent.is_dir():
-        parser.error(f"{args.save}: not a file in an existing folder")
+    elif args.save.exists() or not args.save.parent.is_dir():
+        # Never over an earlier save: step 0 run again after the refit would make the refit its own baseline.
+        parser.error(f"{args.save}: {'already there' if args.save.exists() else 'its folder does not exist'}; counts are saved to a new file")
     after = measure()
     print(f"unread: found {after.found} of {after.risks}, false flags {after.false_flags}, clean flagged {after.unread_clean_flagged} of {after.unread_clean}")
     print(f"comparators: clean flagged {after.comparators_clean_flagged} of {after.comparators_clean}")

@@ -64,10 +64,20 @@ def _worker(posts: list[LabelledPost], part: int, directory: Path, keys: Keys) -
     fit_part(posts, part, directory, keys)
 
 
+def _kept(posts: list[LabelledPost], part: int, directory: Path, keys: Keys) -> bool:
+    """Whether `part`'s file is there and reads back: a worker's exit status alone is not trusted."""
+    if part == FINAL:
+        return load_final(directory, keys[1]) is not None
+    return load_fold(directory, keys[0], part, held_posts(len(posts), part)) is not None
+
+
 def fit_missing_parts(posts: list[LabelledPost], jobs: int, keys: Keys, directory: Path = CHECKPOINTS, context: BaseContext | None = None) -> list[int]:
     """Fit every missing part, at most `jobs` at a time, each in a process of its own (spawned unless
     `context` says otherwise); the parts fitted. A failed part does not stop the others (each is an hour
-    or more, kept when it ends); the run then fails naming it, and run again fits only what is missing."""
+    or more, kept when it ends); the run then fails naming it, and run again fits only what is missing.
+    However this ends (Ctrl-C, an error here), no worker outlives it."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be 1 or more, not {jobs}")
     parts = missing_parts(posts, directory, keys)
     if not parts:
         return []
@@ -79,21 +89,24 @@ def fit_missing_parts(posts: list[LabelledPost], jobs: int, keys: Keys, director
         while waiting or running:
             while waiting and len(running) < jobs:
                 part = waiting.pop(0)
-                process: Any = spawn.Process(target=_worker, args=(posts, part, directory, keys), name=describe(part))  # type: ignore[attr-defined]
+                process: Any = spawn.Process(target=_worker, args=(posts, part, directory, keys), name=describe(part), daemon=True)  # type: ignore[attr-defined]
                 process.start()
                 running[process.sentinel] = (part, process)
             for sentinel in wait(list(running)):
                 part, process = running.pop(sentinel)
                 process.join()
-                if process.exitcode != 0:
-                    failed.append(f"{describe(part)} (exit status {process.exitcode})")
-                print(f"{describe(part)} {'done and kept' if process.exitcode == 0 else 'FAILED'}", flush=True)
-    except KeyboardInterrupt:
-        for part, process in running.values():
+                kept = process.exitcode == 0 and _kept(posts, part, directory, keys)
+                if not kept:
+                    failed.append(f"{describe(part)} (exit status {process.exitcode}{'' if process.exitcode else ', its file does not read back'})")
+                print(f"{describe(part)} {'done and kept' if kept else 'FAILED'}", flush=True)
+    finally:
+        lost = [part for part, _ in running.values()]
+        for _, process in running.values():
             process.terminate()
+        for _, process in running.values():
             process.join()
-        print(f"stopped: {', '.join(describe(p) for p, _ in running.values()) or 'nothing'} in flight lost; the fits that ended are kept", flush=True)
-        raise
+        if lost:
+            print(f"stopped: {', '.join(describe(p) for p in lost)} in flight lost; the fits that ended are kept", flush=True)
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(parts)} fits failed (the rest are kept; run again to fit only these): {'; '.join(failed)}")
     return parts

@@ -104,18 +104,20 @@ def test_ctrl_c_stops_the_fits_in_flight_and_starts_no_more(monkeypatch: pytest.
     _fakes(monkeypatch, tmp_path / "log", fail={FINAL: "hang", 0: "hang"})
     real_wait = refit_jobs.wait
 
+    pressed: list[float] = []
+
     def interrupted(sentinels: list[Any]) -> Any:
         for _ in range(300):  # Ctrl-C once both fits are under way
             if len(_started(tmp_path / "log")) == 2:
                 break
             real_wait(sentinels, timeout=0.1)
+        pressed.append(time.monotonic())
         raise KeyboardInterrupt
 
     monkeypatch.setattr(refit_jobs, "wait", interrupted)
-    started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         fit_missing_parts(POSTS, 2, _keys(), tmp_path, FORK)
-    assert time.monotonic() - started < 30, "it waited for the hung fits"
+    assert time.monotonic() - pressed[0] < 30, "it waited for the hung fits"
     assert _started(tmp_path / "log") == [FINAL, 0] and not list(tmp_path.glob("*.npz"))
     assert multiprocessing.active_children() == []
     assert "stopped: final fit, fold 1/5 in flight lost" in capsys.readouterr().out
@@ -135,3 +137,15 @@ def test_jobs_below_one_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys
         with pytest.raises(SystemExit) as stopped:
             risk_tuning.main()
         assert stopped.value.code == 2 and "--jobs must be 1 or more, not 0" in capsys.readouterr().err
+
+
+def test_a_worker_that_exits_cleanly_without_its_file_is_a_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _fakes(monkeypatch, tmp_path / "log")
+    monkeypatch.setattr(refit_jobs, "save_fold", lambda *args: None)  # a fit that 'ends' and keeps nothing
+    with pytest.raises(RuntimeError, match=r"5 of 6 fits failed .*fold 1/5 \(exit status 0, its file does not read back\)"):
+        fit_missing_parts(POSTS, 2, _keys(), tmp_path, FORK)
+
+
+def test_no_jobs_is_refused_rather_than_waiting_forever(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="jobs must be 1 or more, not 0"):
+        fit_missing_parts(POSTS, 0, _keys(), tmp_path, FORK)
