@@ -32,8 +32,7 @@ def describe(part: int) -> str:
 
 def missing_parts(posts: list[LabelledPost], directory: Path, keys: Keys) -> list[int]:
     """The fits no kept file holds yet, longest first: the final fit (on every post), then the folds."""
-    folds = [f for f in range(THRESHOLD_FOLDS) if load_fold(directory, keys[0], f, held_posts(len(posts), f)) is None]
-    return ([] if load_final(directory, keys[1]) is not None else [FINAL]) + folds
+    return [part for part in (FINAL, *range(THRESHOLD_FOLDS)) if not _kept(posts, part, directory, keys)]
 
 
 def fit_part(posts: list[LabelledPost], part: int, directory: Path, keys: Keys) -> None:
