@@ -25,7 +25,7 @@ from knowledge.rules import CATEGORIES
 
 log = logging.getLogger(__name__)
 
-RECIPE = "lora-r8-all-linear/bce-sqrt-balanced/5-epochs/head-scale-20/precision-0.9/v1"
+RECIPE = "lora-r8-all-linear/bce-sqrt-balanced/8-epochs/head-scale-20/precision-0.9/v1"
 HEAD_SCALE = 20.0
 THRESHOLD_FOLDS = 5
 # Out-of-fold precision each category's threshold must reach. The linear model uses 0.97; the tuned

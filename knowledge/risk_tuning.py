@@ -1,7 +1,8 @@
 """Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning`. Stopped, it resumes from its
-finished folds and final fit. On this 2-core machine, uncontended, on 2026-11-28 a fold took 24-29 min and the final fit 34 at
-both 9,842 and 10,588 posts (~2 h 45 to 2 h 55 in all; on 2026-11-27 the 9,842-post refit took ~100 min, so the
-machine's speed matters as much as the post count), and longer with anything else running. That is more than a
+finished folds and final fit. On this 2-core machine at 8 epochs (2026-11-29,
+9,842 posts) a fold took ~70 min in a one-thread process beside another, and the final fit 32 min on two threads
+uncontended (~4 h in all; at 5 epochs a fold took 24-29 min and the final fit 34, and on another day the whole
+refit ~100 min, so the machine's speed matters as much as the recipe), and longer with anything else running. That is more than a
 session leaves, so finished folds, and the final fit, can be kept in training/pending/checkpoints/ for the next
 (knowledge/pending_training.py). `--jobs 2` runs two fits at once in one-thread processes, which gets through
 the six sooner here (knowledge/refit_jobs.py).
@@ -46,7 +47,7 @@ from knowledge.risk_model import (
     write_adapters,
 )
 
-EPOCHS = 5
+EPOCHS = 8
 BATCH = 16
 MAX_TOKENS = 128
 # The whole-file fingerprint a fresh fit is written with until its thresholds are capped: matches no posts.
