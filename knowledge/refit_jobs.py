@@ -2,7 +2,8 @@
 
 Why: on this 2-core machine two one-thread fits at once get through a refit sooner than one two-thread fit
 after another (on 2026-11-28 a 5-epoch fold and the final fit side by side took 44 and 53 min; one at a
-time with two threads, 24-29 min a fold and 34 the final fit). Each fit runs in a process of its own and
+time with two threads, 24-29 min a fold and 34 the final fit; at 8 epochs two folds side by side took
+~70 min each). Each fit runs in a process of its own and
 is kept (knowledge/refit_checkpoints.py) the moment it ends, so a fit that fails or is killed, even by
 the kernel for memory, costs only itself; Ctrl-C stops the fits in flight (lost) and starts no more. The
 refit then takes the kept fits back exactly as a resumed refit does.

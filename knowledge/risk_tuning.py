@@ -1,6 +1,6 @@
 """Fit the draft check's fine-tuned risk model offline: `python -m knowledge.risk_tuning`. Stopped, it resumes from its
-finished folds and final fit. On this 2-core machine at 8 epochs (2026-11-29,
-9,842 posts) a fold took ~70 min in a one-thread process beside another, and the final fit 32 min on two threads
+finished folds and final fit. On this 2-core machine at 8 epochs (2026-11-28/29,
+9,842 posts) a fold took 57-71 min in a one-thread process beside another, and the final fit 32 min on two threads
 uncontended (~4 h in all; at 5 epochs a fold took 24-29 min and the final fit 34, and on another day the whole
 refit ~100 min, so the machine's speed matters as much as the recipe), and longer with anything else running. That is more than a
 session leaves, so finished folds, and the final fit, can be kept in training/pending/checkpoints/ for the next
